@@ -353,7 +353,8 @@ def line_chart(values: Sequence[float], size: int = 512, labels: Sequence[str] |
     vmin, vmax = min(values), max(values)
     rng = (vmax - vmin) or 1.0
     fs = max(8, min(18, int(size / (2.2 * n + 10))))
-    pts = [(left + (right - left) * i / (n - 1), bottom - (bottom - top) * (v - vmin) / rng) for i, v in enumerate(values)]
+    pts = [(left + (right - left) * i / (n - 1), bottom - (bottom - top) * (v - vmin) / rng)
+           for i, v in enumerate(values)]
     draw.line((round(left), round(bottom + fs), round(right), round(bottom + fs)), fill=GRID_LINE, width=1)
     draw.line([(round(x), round(y)) for x, y in pts], fill=color, width=3)
     for i, ((x, y), v) in enumerate(zip(pts, values)):
