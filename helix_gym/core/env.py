@@ -230,10 +230,10 @@ class HelixEnv(gym.Env):
                     verdict, terminated = Verdict.ok(), True
         except InvalidMove as exc:
             self.state = before
-            self._error = f"invalid command {raw[:80]!r}: {exc.reason}"
+            self._error = fit_charset(f"invalid command {raw[:80]!r}: {exc.reason}")
         except Exception as exc:  # a task bug: report, keep the position
             self.state = before
-            self._error = f"could not apply {raw[:80]!r} ({type(exc).__name__}: {exc})"
+            self._error = fit_charset(f"could not apply {raw[:80]!r} ({type(exc).__name__}: {exc})")
 
         if verdict is not None:
             self._verdict = verdict
@@ -290,7 +290,7 @@ class HelixEnv(gym.Env):
     def _observation(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
         if self.obs_kind in ("image", "both"):
-            out["image"] = self._image()
+            out["image"] = self._image().copy()  # callers keep observations; never hand out the cache
         out["text"] = self._text()
         return out
 
