@@ -217,11 +217,12 @@ class GridCanvas:
     # outside the board
     def label(self, side: str, index: int, text: str, color: Color = GIVEN, scale: float = 0.45,
               offset: float = 0.5) -> None:
-        """A clue outside the board: beside row `index` ('left'/'right') or column `index` ('top'/'bottom')."""
+        """A clue outside the board, `offset` cells from its edge: beside row `index` ('left'/'right') or
+        column `index` ('top'/'bottom')."""
         if side in ("left", "right"):
-            pos = (index, -offset if side == "left" else self.cols - 1 + offset)
+            pos = (index, -0.5 - offset if side == "left" else self.cols - 0.5 + offset)
         else:
-            pos = (-offset if side == "top" else self.rows - 1 + offset, index)
+            pos = (-0.5 - offset if side == "top" else self.rows - 0.5 + offset, index)
         size = fit_font_size(text, self.cell * 0.9, self.cell * 0.9, int(self.cell * scale))
         draw_text(self.draw, self.center(*pos), text, size, color)
 
