@@ -46,12 +46,14 @@ def _freeze_check(value: Any, path: str = "data") -> None:
 
 @dataclass(frozen=True, eq=True)
 class Puzzle:
-    """One instance of a task: `data` holds only JSON values, so `from_json(to_json(p)) == p`."""
+    """One instance of a task: `data` holds only JSON values, so `from_json(to_json(p)) == p`.
+
+    Equality ignores `seed` (where the instance came from, not what it is), like the fingerprint does."""
 
     task: str
     level: int
     data: dict[str, Any]
-    seed: int | None = None
+    seed: int | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         _freeze_check(self.data)
@@ -241,8 +243,11 @@ class Task:
 
     # ---- conveniences ----------------------------------------------------------------------------------
     def generate_seeded(self, seed: int, level: int) -> Puzzle:
-        """The instance the env plays for `reset(seed=seed, options={"level": level})`."""
-        puzzle = self.generate(np.random.default_rng(seed), self.check_level(level))
+        """The instance the env plays for `reset(seed=seed, options={"level": level})`.
+
+        The level is mixed into the stream, so one seed gives unrelated instances at different levels (not
+        the same grid dug deeper)."""
+        puzzle = self.generate(np.random.default_rng([int(seed), int(level)]), self.check_level(level))
         return Puzzle(task=puzzle.task, level=puzzle.level, data=puzzle.data, seed=int(seed))
 
     def __repr__(self) -> str:
