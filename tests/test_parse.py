@@ -28,3 +28,7 @@ def test_words_and_commands():
     assert parse_words("up sideways", vocab) is None
     assert normalize_command("  `Place  1 2 3.` ") == "place 1 2 3"
     assert clean_latex("$3 \\times 8$") == "3 × 8"
+
+
+def test_nested_fractions_unwind():
+    assert clean_latex("\\frac{8}{3-\\frac{8}{3}}") == "(8)/(3-(8)/(3))"

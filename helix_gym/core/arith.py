@@ -17,6 +17,7 @@ from fractions import Fraction
 from helix_gym.core.parse import clean_latex
 
 MAX_TOKENS = 256  # longer inputs are rejected, which bounds the recursion depth of parse/evaluate
+MAX_DIGITS = 40
 OPS = ("+", "-", "*", "/")
 _PRECEDENCE = {"+": 1, "-": 1, "*": 2, "/": 2}
 _GLYPH = {"+": "+", "-": "-", "*": "×", "/": "÷"}
@@ -24,7 +25,7 @@ _CLOSE = {"(": ")", "[": "]", "{": "}"}
 
 _TOKEN = re.compile(
     r"(?P<space>\s+)"
-    r"|(?P<num>[0-9]+(?:\.[0-9]*)?)"
+    r"|(?P<num>[0-9]+(?:\.[0-9]+)?)"
     r"|(?P<bad>\*\*|//|\^)"
     r"|(?P<op>[-+*/×÷xX·⋅∗−–—∕])"
     r"|(?P<word>divided\s+by|multiplied\s+by|[A-Za-z_]+)"
@@ -38,8 +39,10 @@ _OP_SYMBOL = {"+": "+", "-": "-", "−": "-", "–": "-", "—": "-", "*": "*", 
 _OP_WORD = {"plus": "+", "minus": "-", "times": "*", "mul": "*", "div": "/", "over": "/"}
 _BAD = {"**": "`**` (powers) is not allowed", "^": "`^` (powers) is not allowed",
         "//": "`//` (floor division) is not allowed"}
+_FRAC = re.compile(r"\\frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
 _LATEX_EXTRA = ((r"\dfrac", r"\frac"), (r"\tfrac", r"\frac"), (r"\ast", "*"), (r"\(", ""), (r"\)", ""),
-                (r"\[", ""), (r"\]", ""), (r"\bigl", ""), (r"\bigr", ""), (r"\Bigl", ""), (r"\Bigr", ""))
+                (r"\[", ""), (r"\]", ""), (r"\bigl", ""), (r"\bigr", ""), (r"\Bigl", ""), (r"\Bigr", ""),
+                (r"\biggl", ""), (r"\biggr", ""), (r"\bigg", ""), (r"\big", ""), (r"\Big", ""))
 
 
 class ArithError(ValueError):
@@ -75,12 +78,17 @@ class Token:
 
 
 def normalize(text: str) -> str:
-    """LaTeX to plain symbols: `\\times`, `\\div`, `\\frac{a}{b}`, `\\left(`, `$`, `\\( \\)` and friends."""
+    """LaTeX to plain symbols (`\\times`, `\\div`, nested `\\frac{a}{b}`, `\\left(`, `$`, `\\( \\)`...), and
+    no sentence-ending period."""
     text = str(text)
     if "\\" in text:
         for src, dst in _LATEX_EXTRA:
             text = text.replace(src, dst)
-    return clean_latex(text)
+        for _ in range(8):  # innermost \frac first, so nested fractions unfold too
+            text, count = _FRAC.subn(r"(\1)/(\2)", text)
+            if not count:
+                break
+    return clean_latex(text).rstrip(" .")
 
 
 def tokenize(text: str) -> list[Token]:
@@ -93,6 +101,8 @@ def tokenize(text: str) -> list[Token]:
         if kind == "num":
             if "." in value:
                 raise ArithError(f"{value} is not a whole number (decimal points are not allowed)")
+            if len(value) > MAX_DIGITS:
+                raise ArithError(f"the number {value[:12]}... is too long")
             if len(value) > 1 and value[0] == "0":
                 raise ArithError(f"{value} has a leading zero; write whole numbers plainly")
             tokens.append(Token("num", value))
@@ -227,16 +237,17 @@ def literals(node: Node) -> list[int]:
     return literals(node.left) + literals(node.right)
 
 
-def _needs_brackets(child: Node, op: str, side: str) -> bool:
-    """Whether `child` must be bracketed as the `side` operand of `op` to keep its value."""
-    if isinstance(child, Num):
+def needs_brackets(child_op: str | None, op: str, side: str) -> bool:
+    """Whether an operand whose top operator is `child_op` (None: a number) must be bracketed as the
+    `side` ("left"/"right") operand of `op` to keep its value: `(1 + 2) × 3`, `8 - (3 - 1)`, `8 ÷ (2 × 2)`."""
+    if child_op is None:
         return False
-    if isinstance(child, Neg):
-        return True
-    inner, outer = _PRECEDENCE[child.op], _PRECEDENCE[op]
-    if inner < outer:
-        return True
-    return side == "right" and inner == outer and op in "-/"
+    inner, outer = _PRECEDENCE[child_op], _PRECEDENCE[op]
+    return inner < outer or (side == "right" and inner == outer and op in "-/")
+
+
+def _top_op(node: Node) -> str | None:
+    return node.op if isinstance(node, BinOp) else None
 
 
 def to_text(node: Node, glyphs: bool = True) -> str:
@@ -244,11 +255,13 @@ def to_text(node: Node, glyphs: bool = True) -> str:
     if isinstance(node, Num):
         return str(node.value)
     if isinstance(node, Neg):
-        return f"-({to_text(node.operand, glyphs)})"
+        inner = to_text(node.operand, glyphs)
+        return f"-{inner}" if isinstance(node.operand, Num) else f"-({inner})"
     parts = []
     for side, child in (("left", node.left), ("right", node.right)):
         text = to_text(child, glyphs)
-        parts.append(f"({text})" if _needs_brackets(child, node.op, side) else text)
+        bracket = (side == "right") if isinstance(child, Neg) else needs_brackets(_top_op(child), node.op, side)
+        parts.append(f"({text})" if bracket else text)
     symbol = _GLYPH[node.op] if glyphs else node.op
     return f"{parts[0]} {symbol} {parts[1]}"
 

@@ -21,6 +21,7 @@ _LATEX_SYMBOLS = {
     r"\{": "{",
     r"\}": "}",
 }
+_FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:/\d+)?")
 _INT = re.compile(r"[-+]?\d+")
 
@@ -30,7 +31,9 @@ def clean_latex(text: str) -> str:
     text = _LATEX_TEXT.sub(lambda m: m.group(1), text)
     for src in sorted(_LATEX_SYMBOLS, key=len, reverse=True):
         text = text.replace(src, _LATEX_SYMBOLS[src])
-    text = re.sub(r"\\frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}", r"(\1)/(\2)", text)
+    changed = 1
+    while changed:  # innermost fractions first, so nested ones unwind completely
+        text, changed = _FRAC.subn(r"(\1)/(\2)", text)
     return text.replace("$", "").strip()
 
 
