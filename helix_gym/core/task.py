@@ -233,6 +233,25 @@ class Task:
     def from_record(self, record: dict[str, Any]) -> Puzzle:
         raise NotImplementedError
 
+    def base_record(self, puzzle: Puzzle, *, index: str, answer: Any, difficulty: Any = None,
+                    **fields: Any) -> dict[str, Any]:
+        """The fields every official record has, filled the same way for all tasks: our own question texts
+        (image and text variants), the task key as `category`, the level as `difficulty` (a string unless the
+        official generator writes another type), task-specific `fields` (e.g. `initial_state`), and the seed
+        when the instance came from one."""
+        record = {
+            "index": index,
+            "category": self.key,
+            "question": self.prompt(puzzle, "image"),
+            "question_language": self.prompt(puzzle, "text"),
+            "answer": answer,
+            "difficulty": str(puzzle.level) if difficulty is None else difficulty,
+            **fields,
+        }
+        if puzzle.seed is not None:
+            record["seed"] = puzzle.seed
+        return record
+
     def record_level(self, record: dict[str, Any]) -> int:
         """The level of an official record (`difficulty` is an int or a string; 1 where absent)."""
         raw = record.get("difficulty", record.get("level", 1))

@@ -20,7 +20,7 @@ from collections import Counter
 from fractions import Fraction
 from functools import lru_cache
 from itertools import combinations
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -255,7 +255,6 @@ class TwentyFourPoints(Task):
         "the puzzle is solved when a single card worth exactly 24 is left"
     )
     answer_help = "an expression using every number once with + - × ÷ and brackets, e.g. (10 - 4) × (5 - 1)"
-    key_commands: ClassVar[dict[str, str]] = {}
 
     # ---- instances -------------------------------------------------------------------------------------
     def generate(self, rng: np.random.Generator, level: int) -> Puzzle:
@@ -461,18 +460,9 @@ class TwentyFourPoints(Task):
 
     # ---- records ---------------------------------------------------------------------------------------
     def to_record(self, puzzle: Puzzle) -> dict[str, Any]:
-        record = {
-            "index": f"{self.key}_difficulty{puzzle.level}_{puzzle.fingerprint}",
-            "category": self.key,
-            "question": self.prompt(puzzle, "image"),
-            "question_language": self.prompt(puzzle, "text"),
-            "answer": self.solve(puzzle),
-            "initial_state": {"numbers": list(puzzle.data["numbers"])},
-            "difficulty": puzzle.level,
-        }
-        if puzzle.seed is not None:
-            record["seed"] = puzzle.seed
-        return record
+        return self.base_record(puzzle, index=f"{self.key}_difficulty{puzzle.level}_{puzzle.fingerprint}",
+                                answer=self.solve(puzzle), difficulty=puzzle.level,
+                                initial_state={"numbers": list(puzzle.data["numbers"])})
 
     def from_record(self, record: dict[str, Any]) -> Puzzle:
         state = _decode_state(record.get("initial_state"))

@@ -433,19 +433,9 @@ class Maze(Task):
     # ---- records ---------------------------------------------------------------------------------------
     def to_record(self, puzzle: Puzzle) -> dict[str, Any]:
         moves = self.solve_moves(puzzle)
-        record = {
-            "index": f"maze_{puzzle.data['rows']}_{puzzle.fingerprint}",
-            "category": self.key,
-            "question": self.prompt(puzzle, "image"),
-            "question_language": self.prompt(puzzle, "text"),
-            "answer": " ".join(moves),
-            "initial_state": "\n".join(puzzle.data["grid"]),
-            "difficulty": str(puzzle.level),
-            "step_count": len(moves),
-        }
-        if puzzle.seed is not None:
-            record["seed"] = puzzle.seed
-        return record
+        return self.base_record(puzzle, index=f"maze_{puzzle.data['rows']}_{puzzle.fingerprint}",
+                                answer=" ".join(moves), initial_state="\n".join(puzzle.data["grid"]),
+                                step_count=len(moves))
 
     def from_record(self, record: dict[str, Any]) -> Puzzle:
         if "initial_state" not in record:

@@ -350,17 +350,8 @@ class ShortestDistance(Task):
 
     # ---- records ---------------------------------------------------------------------------------------
     def to_record(self, puzzle: Puzzle) -> dict[str, Any]:
-        record = {
-            "index": f"{self.key}_L{puzzle.level}_{puzzle.fingerprint}",
-            "category": self.key,
-            "question": self.prompt(puzzle, "image"),
-            "question_language": self.prompt(puzzle, "text"),
-            "answer": self.solve(puzzle),
-            "difficulty": puzzle.level,
-        }
-        if puzzle.seed is not None:
-            record["seed"] = puzzle.seed
-        return record
+        index = f"{self.key}_L{puzzle.level}_{puzzle.fingerprint}"
+        return self.base_record(puzzle, index=index, answer=self.solve(puzzle), difficulty=puzzle.level)
 
     def from_record(self, record: dict[str, Any]) -> Puzzle:
         text = str(record.get("question_language") or "")

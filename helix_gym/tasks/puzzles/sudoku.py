@@ -9,7 +9,7 @@ digit here?", which stops at the first one.
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -325,7 +325,6 @@ class Sudoku(Task):
         "erase R C: clear the digit you wrote at row R, column C"
     )
     answer_help = "the solved grid as 81 digits in row-major order, separated by single spaces"
-    key_commands: ClassVar[dict[str, str]] = {}
 
     # ---- instances -------------------------------------------------------------------------------------
     def generate(self, rng: np.random.Generator, level: int) -> Puzzle:
@@ -486,19 +485,9 @@ class Sudoku(Task):
     # ---- records ---------------------------------------------------------------------------------------
     def to_record(self, puzzle: Puzzle) -> dict[str, Any]:
         givens = self._givens(puzzle)
-        record = {
-            "index": f"sudoku_9_d{puzzle.level}_{puzzle.fingerprint}",
-            "category": self.key,
-            "question": self.prompt(puzzle, "image"),
-            "question_language": self.prompt(puzzle, "text"),
-            "answer": self.solve(puzzle),
-            "initial_state": _grid_text(givens),
-            "difficulty": str(puzzle.level),
-            "step_count": givens.count(0),
-        }
-        if puzzle.seed is not None:
-            record["seed"] = puzzle.seed
-        return record
+        return self.base_record(puzzle, index=f"sudoku_9_d{puzzle.level}_{puzzle.fingerprint}",
+                                answer=self.solve(puzzle), initial_state=_grid_text(givens),
+                                step_count=givens.count(0))
 
     def from_record(self, record: dict[str, Any]) -> Puzzle:
         if "initial_state" not in record:
