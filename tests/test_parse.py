@@ -32,3 +32,10 @@ def test_words_and_commands():
 
 def test_nested_fractions_unwind():
     assert clean_latex("\\frac{8}{3-\\frac{8}{3}}") == "(8)/(3-(8)/(3))"
+
+
+def test_number_commas_minus_and_unit_powers():
+    assert parse_number("1,234") == Fraction(1234)
+    assert parse_number("1,5") is None  # a list or a decimal comma: ambiguous, not 15
+    assert parse_number("−15") == Fraction(-15)
+    assert parse_number("15 units^2") == Fraction(15)

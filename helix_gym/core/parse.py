@@ -22,6 +22,8 @@ _LATEX_SYMBOLS = {
     r"\}": "}",
 }
 _FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_UNIT_POWER = re.compile(r"(?<=[A-Za-z])\s*\^\s*\{?\d+\}?")
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:/\d+)?")
 _INT = re.compile(r"[-+]?\d+")
 
@@ -41,7 +43,9 @@ def parse_number(text: str) -> Fraction | None:
     """The single number in `text` (`7`, `7.0`, `$7$`, `\\boxed{7}`-content, `7 units`, `= 7`), exactly.
 
     Returns None when there is no number or more than one (an ambiguous answer is not guessed at)."""
-    text = clean_latex(str(text)).replace(",", "")
+    text = clean_latex(str(text)).replace("−", "-")
+    text = _THOUSANDS.sub("", text)  # 1,234 -> 1234; a list or decimal comma (1,5) stays two numbers
+    text = _UNIT_POWER.sub("", text)  # units^2 names a unit, not a number
     found = _NUMBER.findall(text)
     if len(found) != 1:
         return None
