@@ -1,7 +1,12 @@
-"""Lockstep rollouts: every live episode takes its turn in one `act_batch` call, finished ones drop out."""
+"""Lockstep rollouts: every live episode takes its turn in one `act_batch` call, finished ones drop out.
+
+Each episode's infos carry `info["episode"]`, an id unique in the process: positions in the batch shift as
+episodes finish, so agents that keep per-episode memory (LLM chats) key it by this id.
+"""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -9,6 +14,8 @@ from typing import Any
 import gymnasium as gym
 
 from agents.base import Agent
+
+_episode_ids = itertools.count()
 
 
 @dataclass
@@ -31,9 +38,11 @@ class Episode:
 def run_episodes(envs: Sequence[gym.Env], agent: Agent, resets: Sequence[dict[str, Any]],
                  max_turns: int = 10_000) -> list[Episode]:
     """Play one episode per env, `resets[i]` being the keyword arguments of env i's `reset`."""
-    observations, episodes = [], []
+    observations, episodes, ids = [], [], []
     for env, kwargs in zip(envs, resets):
         obs, info = env.reset(**kwargs)
+        ids.append(next(_episode_ids))
+        info["episode"] = ids[-1]
         observations.append(obs)
         episodes.append(Episode(reset_info=info, info=info))
     live = list(range(len(envs)))
@@ -44,6 +53,7 @@ def run_episodes(envs: Sequence[gym.Env], agent: Agent, resets: Sequence[dict[st
         still = []
         for i, action in zip(live, actions):
             obs, reward, terminated, truncated, info = envs[i].step(action)
+            info["episode"] = ids[i]
             ep = episodes[i]
             ep.actions.append(action)
             ep.reward += float(reward)

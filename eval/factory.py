@@ -106,7 +106,10 @@ def _llm(spec: AgentSpec, sampling: Sampling) -> Agent:
     build = getattr(module, "build_agent", None)
     if build is None:
         raise AgentUnavailable(f"LLM agents are not available yet: {LLM_MODULE} has no build_agent(...)")
-    return build(spec.kind, model=spec.model, base_url=spec.base_url, **sampling.as_dict())
+    try:
+        return build(spec.kind, model=spec.model, base_url=spec.base_url, **sampling.as_dict())
+    except ImportError as exc:  # a backend whose library is missing (vllm, transformers) says so cleanly
+        raise AgentUnavailable(str(exc)) from exc
 
 
 BUILDERS: dict[str, Callable[[AgentSpec, Sampling], Agent]] = {

@@ -1,0 +1,2 @@
+"""Backends: `hf` (transformers), `vllm` (offline LLM.chat), `openai` (HTTP). Each module imports its engine
+lazily; `base` holds the shared interface."""
