@@ -108,6 +108,22 @@ def add_caption(image: Image.Image, caption: str, size: int | None = None, fill:
     return out
 
 
+def grid_geometry(rows: int, cols: int, size: int = 512,
+                  margin: Sequence[float] = (0.5, 0.5, 0.5, 0.5)) -> tuple[int, int, int]:
+    """(cell, x0, y0) of a GridCanvas: the cell side and the board's top-left corner, in pixels."""
+    ml, mt, mr, mb = margin
+    cell = max(8, int(size / max(cols + ml + mr, rows + mt + mb)))
+    return cell, round(ml * cell), round(mt * cell)
+
+
+def grid_cell_at(rows: int, cols: int, x: float, y: float, size: int = 512,
+                 margin: Sequence[float] = (0.5, 0.5, 0.5, 0.5)) -> tuple[int, int] | None:
+    """The (row, col) under pixel (x, y) of a GridCanvas(rows, cols, size, margin), without drawing it."""
+    cell, x0, y0 = grid_geometry(rows, cols, size, margin)
+    r, c = int((y - y0) // cell), int((x - x0) // cell)
+    return (r, c) if 0 <= r < rows and 0 <= c < cols and x >= x0 and y >= y0 else None
+
+
 class GridCanvas:
     """A rows x cols board with room for clues around it.
 
@@ -118,9 +134,8 @@ class GridCanvas:
     def __init__(self, rows: int, cols: int, size: int = 512, margin: Sequence[float] = (0.5, 0.5, 0.5, 0.5),
                  background: Color = PAPER, board: Color = WHITE) -> None:
         self.rows, self.cols = rows, cols
-        ml, mt, mr, mb = margin
-        self.cell = max(8, int(size / max(cols + ml + mr, rows + mt + mb)))
-        self.x0, self.y0 = round(ml * self.cell), round(mt * self.cell)
+        _, _, mr, mb = margin
+        self.cell, self.x0, self.y0 = grid_geometry(rows, cols, size, margin)
         width = self.x0 + cols * self.cell + round(mr * self.cell)
         height = self.y0 + rows * self.cell + round(mb * self.cell)
         self.image = Image.new("RGB", (width, height), background)
@@ -241,71 +256,18 @@ def draw_graph(
     directed: bool = False,
     node_fill: dict[int, Color] | None = None,
     edge_color: dict[tuple[int, int], Color] | None = None,
-    edge_width: dict[tuple[int, int], int] | None = None,
     node_radius: float | None = None,
     background: Color = WHITE,
 ) -> Image.Image:
-    """Nodes at abstract `positions` (x right, y down), edges as straight lines, optional edge labels.
+    """Nodes at abstract `positions` (x right, y down), edges with optional labels: a one-call front for
+    `graph_draw.GraphPicture` (use that class directly for hit-testing, rings, halos and captions)."""
+    from helix_gym.core.graph_draw import GraphPicture  # graph_draw builds on this module
 
-    Each edge gets its colour from PALETTE by its index (labels in the same colour, inside white boxes),
-    so crossing edges stay tellable apart. Deterministic: only the inputs decide the picture."""
     edges = list(edges)
-    xs = [p[0] for p in positions.values()]
-    ys = [p[1] for p in positions.values()]
-    span = max(max(xs) - min(xs), max(ys) - min(ys), 1e-9)
-    n = max(1, len(positions))
-    radius = node_radius or max(10, min(28, size / (3.2 * math.sqrt(n) + 4)))
-    pad = radius * 1.8
-    scale = (size - 2 * pad) / span
-    cx = (size - (max(xs) - min(xs)) * scale) / 2
-    cy = (size - (max(ys) - min(ys)) * scale) / 2
-
-    def px(node: int) -> tuple[float, float]:
-        x, y = positions[node]
-        return cx + (x - min(xs)) * scale, cy + (y - min(ys)) * scale
-
-    image = Image.new("RGB", (size, size), background)
-    draw = ImageDraw.Draw(image)
-    label_size = max(12, int(radius * 1.05))
-    lw = max(2, int(radius / 7))
-    labels = []
-    for i, (u, v, text) in enumerate(edges):
-        color = (edge_color or {}).get((u, v), PALETTE[i % len(PALETTE)])
-        width = (edge_width or {}).get((u, v), lw)
-        (x0, y0), (x1, y1) = px(u), px(v)
-        draw.line((round(x0), round(y0), round(x1), round(y1)), fill=color, width=width)
-        if directed:
-            _arrowhead(draw, (x0, y0), (x1, y1), radius, color, width)
-        if text is not None:
-            labels.append(((x0, y0), (x1, y1), text, color))
-    for (x0, y0), (x1, y1), text, color in labels:
-        # just off the midpoint, on the edge's left, so two crossing edges' labels do not collide
-        length = math.hypot(x1 - x0, y1 - y0) or 1.0
-        t = 0.5 if not directed else 0.45
-        mx, my = x0 + (x1 - x0) * t, y0 + (y1 - y0) * t
-        ox, oy = -(y1 - y0) / length, (x1 - x0) / length
-        off = label_size * 0.35
-        draw_label(draw, (mx + ox * off, my + oy * off), text, label_size, fill=color, pad=2)
-    for node in sorted(positions):
-        x, y = px(node)
-        fill = (node_fill or {}).get(node, LIGHT_BLUE)
-        draw.ellipse((round(x - radius), round(y - radius), round(x + radius), round(y + radius)), fill=fill,
-                     outline=DARK_BLUE, width=max(2, int(radius / 9)))
-        text = str(node)
-        draw_text(draw, (x, y), text, fit_font_size(text, radius * 1.6, radius * 1.4, int(radius)), BLACK)
-    return image
-
-
-def _arrowhead(draw: ImageDraw.ImageDraw, start: tuple[float, float], end: tuple[float, float], radius: float,
-               color: Color, width: int) -> None:
-    (x0, y0), (x1, y1) = start, end
-    length = math.hypot(x1 - x0, y1 - y0) or 1.0
-    ux, uy = (x1 - x0) / length, (y1 - y0) / length
-    tip = (x1 - ux * radius, y1 - uy * radius)
-    head = max(8.0, radius * 0.6)
-    left = (tip[0] - ux * head - uy * head * 0.5, tip[1] - uy * head + ux * head * 0.5)
-    right = (tip[0] - ux * head + uy * head * 0.5, tip[1] - uy * head - ux * head * 0.5)
-    draw.polygon([tuple(map(round, p)) for p in (tip, left, right)], fill=color)
+    picture = GraphPicture(positions, [(u, v) for u, v, _ in edges], labels=[text for _, _, text in edges],
+                           directed=directed, size=size, node_radius=node_radius)
+    colors = {i: (edge_color or {})[(u, v)] for i, (u, v, _) in enumerate(edges) if (u, v) in (edge_color or {})}
+    return picture.render(fills=node_fill, edge_colors=colors, background=background)
 
 
 def grid_layout(n: int, columns: int, spacing: float = 2.0) -> dict[int, tuple[float, float]]:

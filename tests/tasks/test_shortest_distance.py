@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from helix_gym.core import graphs
 from helix_gym.core.errors import InvalidMove, RecordError
 from helix_gym.core.registry import get_task
 from helix_gym.tasks.graphs import shortest_distance as sd
@@ -110,8 +111,9 @@ def test_generated_graph_shape(level):
         assert d["n"] == n and cols == sd.grid_columns(n) and d["source"] != d["target"]
         edges = {(u, v) for u, v, _ in d["edges"]}
         assert d["edges"] == sorted(d["edges"]) and len(edges) == len(d["edges"])
-        orth, diag = sd._grid_pairs(n, cols)
-        assert set(orth) <= edges and edges <= set(orth) | set(diag)  # full grid plus some diagonals
+        adjacent = graphs.adjacent_pairs(n, cols)
+        orth = {pair for pair in adjacent if graphs.pair_kind(*pair, cols) == graphs.ORTHOGONAL}
+        assert orth <= edges and edges <= set(adjacent)  # full grid plus some diagonals
         assert set(sd.dfs_tree(n, cols)) <= edges
         assert all(w_lo <= w <= w_hi for _, _, w in d["edges"])
         assert d["distance"] == floyd_distance(d)
@@ -331,12 +333,12 @@ def test_render_is_deterministic_and_marks_the_walk():
     state = TASK.apply(p, TASK.initial_state(p), TASK.solve_moves(p)[0])
     walked = TASK.render(p, state)
     assert _png(walked) != _png(first) and _png(walked) == _png(TASK.render(p, state))
-    geo = sd._Geometry(p.data["n"], p.data["columns"], 512)
-    x, y = geo.xy(state[-1])
-    ring = walked.getpixel((round(x + geo.radius + sd.ring_width(geo.radius) / 2), round(y)))
+    pic = sd.picture(p.data, 512)
+    x, y = pic.xy(state[-1])
+    ring = walked.getpixel((round(x + pic.radius + pic.ring / 2), round(y)))
     assert ring == sd.draw.ENTERED
-    sx, sy = geo.xy(p.data["source"])
-    assert first.getpixel((round(sx), round(sy - geo.radius * 0.7))) == sd.START_FILL
+    sx, sy = pic.xy(p.data["source"])
+    assert first.getpixel((round(sx), round(sy - pic.radius * 0.7))) == sd.START_FILL
 
 
 @pytest.mark.parametrize("level", LEVELS)
@@ -345,22 +347,20 @@ def test_weight_labels_do_not_overlap(level):
         return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
     for p in puzzles([level], range(40)):
-        geo = sd._Geometry(p.data["n"], p.data["columns"], 512)
-        size = sd._label_size(geo, 512)
-        rects = [sd.label_rect(x, y, text, size) for x, y, text, _ in sd.weight_labels(p.data, geo, 512)]
+        pic = sd.picture(p.data, 512)
+        rects = pic.label_boxes()
+        assert None not in rects and not pic.crowded
         for a, b in itertools.combinations(rects, 2):
             assert not overlap(a, b)
-        reach = geo.radius + sd.ring_width(geo.radius)
         for rect, node in itertools.product(rects, range(p.data["n"])):
-            nx, ny = geo.xy(node)
+            nx, ny = pic.xy(node)
             cx, cy = min(max(nx, rect[0]), rect[2]), min(max(ny, rect[1]), rect[3])
-            assert math.hypot(cx - nx, cy - ny) >= reach
+            assert math.hypot(cx - nx, cy - ny) >= pic.radius + pic.ring
 
 
 def test_click_on_a_node_walks_there():
     p = example()
-    geo = sd._Geometry(6, 3, 512)
-    x, y = geo.xy(4)
+    x, y = sd.picture(p.data, 512).xy(4)
     cell = TASK.cell_at(p, x + 3, y - 3)
     assert cell == (1, 1)
     assert TASK.cell_command(p, TASK.initial_state(p), cell, "return") == "go 4"

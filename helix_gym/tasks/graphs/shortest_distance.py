@@ -7,7 +7,6 @@ Step mode is a walk from s: `go V` along an edge, `back` to undo, `submit` at t 
 
 from __future__ import annotations
 
-import heapq
 import math
 import re
 from fractions import Fraction
@@ -16,10 +15,12 @@ from itertools import pairwise
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
-from helix_gym.core import draw
+from helix_gym.core import draw, graphs
 from helix_gym.core.errors import InvalidMove, RecordError
+from helix_gym.core.graph_draw import GraphPicture
+from helix_gym.core.graphs import dfs_tree, dijkstra, grid_columns, path_to
 from helix_gym.core.parse import normalize_command, parse_number
 from helix_gym.core.registry import register_task
 from helix_gym.core.task import Puzzle, Task, TraceEvent, Verdict
@@ -36,25 +37,11 @@ LADDER: dict[int, tuple[int, tuple[int, int], float, tuple[int, ...], tuple[int,
 }
 MAX_LEVEL = 6  # level 6 extends the ladder with a 6 x 6 grid (36 nodes); 7 x 7 labels get too small
 TRIES = 100
-# the DFS visits neighbours in this order: up-left, up, up-right, left, right, down-left, down, down-right
-_DIRECTIONS = ((-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1))
-_ADJ_LINE = re.compile(r"(\d+)\s*:\s*\[([^\]]*)\]")
-_PAIR = re.compile(r"\(\s*(\d+)\s*,\s*(\d+)\s*\)")
 _QUERY = re.compile(r"from node (\d+) to node (\d+)", re.I)
 _GO = re.compile(r"^(?:go|move|walk)(?: to)?(?: node)? (\d+)$")
 
 START_FILL: draw.Color = (150, 220, 160)
 TARGET_FILL: draw.Color = (245, 160, 150)
-WALK_HALO: draw.Color = draw.HIGHLIGHT
-LABEL_PAD = 3
-
-
-def grid_columns(n: int) -> int:
-    """Columns of the MM-HELIX graph grid for n nodes (spec 1.3)."""
-    for limit, cols in ((4, 2), (9, 3), (16, 4), (25, 5)):
-        if n <= limit:
-            return cols
-    return math.isqrt(n - 1) + 1
 
 
 def level_params(level: int) -> tuple[int, tuple[int, int], float, tuple[int, ...], tuple[int, int]]:
@@ -66,99 +53,26 @@ def level_params(level: int) -> tuple[int, tuple[int, int], float, tuple[int, ..
     return side * side, (1, 10), 0.1, tuple(round(x * scale) for x in _L5_MIN), (side + 1, 3 * side)
 
 
-@lru_cache(maxsize=32)
-def dfs_tree(n: int, cols: int) -> tuple[tuple[int, int], ...]:
-    """The spanning tree of step A: a DFS from node 0 over the 8 grid neighbours (the same for every n)."""
-    seen = {0}
-    edges: list[tuple[int, int]] = []
-    stack = [(0, iter(_DIRECTIONS))]  # iterative DFS with the recursive visiting order
-    while stack:
-        node, dirs = stack[-1]
-        for dr, dc in dirs:
-            r, c = divmod(node, cols)
-            r, c = r + dr, c + dc
-            nxt = r * cols + c
-            if 0 <= r and 0 <= c < cols and nxt < n and nxt not in seen:
-                seen.add(nxt)
-                edges.append((min(node, nxt), max(node, nxt)))
-                stack.append((nxt, iter(_DIRECTIONS)))
-                break
-        else:
-            stack.pop()
-    return tuple(edges)
-
-
-@lru_cache(maxsize=32)
-def _grid_pairs(n: int, cols: int) -> tuple[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]:
-    """All orthogonal and all diagonal neighbour pairs (u < v) of the grid."""
-    orth, diag = [], []
-    for u in range(n):
-        r, c = divmod(u, cols)
-        for dr, dc in ((0, 1), (1, -1), (1, 0), (1, 1)):
-            rr, cc = r + dr, c + dc
-            v = rr * cols + cc
-            if 0 <= cc < cols and v < n:
-                (orth if dr == 0 or dc == 0 else diag).append((u, v))
-    return tuple(orth), tuple(diag)
-
-
 def build_graph(rng: np.random.Generator, n: int, cols: int, p: float, weights: tuple[int, int]) -> list[list[int]]:
-    """One random graph of spec 1.3 with alpha=10, beta=1, gamma=0: sorted [[u, v, w], ...]."""
+    """One random graph of spec 1.3 with alpha=10, beta=1, gamma=0: sorted [[u, v, w], ...].
+
+    Every orthogonal pair is an edge (alpha * p >= 1) and knight-like pairs never are (gamma = 0), so only
+    the diagonals are drawn: per diagonal, step B (p) and then step C (0.3 p) together. That is the order
+    of `graphs.build_grid_graph` in distribution, not draw for draw; it is kept so seeds keep their instances."""
     joined = set(dfs_tree(n, cols))
-    orth, diag = _grid_pairs(n, cols)
-    joined.update(orth)  # alpha * p >= 1: every orthogonal pair is an edge
-    for pair in diag:  # step B (beta * p), then step C (0.3 * p) for the adjacent pairs still unjoined
-        if pair not in joined and (rng.random() < p or rng.random() < 0.3 * p):
-            joined.add(pair)
+    for u, v in graphs.adjacent_pairs(n, cols):
+        if graphs.pair_kind(u, v, cols) == graphs.ORTHOGONAL:
+            joined.add((u, v))
+        elif (u, v) not in joined and (rng.random() < p or rng.random() < graphs.RESTRICTED_FACTOR * p):
+            joined.add((u, v))
     pairs = sorted(joined)
     ws = rng.integers(weights[0], weights[1] + 1, size=len(pairs))
     return [[u, v, int(w)] for (u, v), w in zip(pairs, ws)]
 
 
-def adjacency(n: int, edges: list[list[int]]) -> list[list[tuple[int, int]]]:
-    """Neighbour lists [(v, w), ...] per node, sorted by neighbour."""
-    adj: list[list[tuple[int, int]]] = [[] for _ in range(n)]
-    for u, v, w in edges:
-        adj[u].append((v, w))
-        adj[v].append((u, w))
-    for row in adj:
-        row.sort()
-    return adj
-
-
-def dijkstra(n: int, edges: list[list[int]], source: int) -> tuple[list[float], list[int], list[int]]:
-    """Distances, predecessors (first found; ties ignored) and the order in which nodes were settled."""
-    adj = adjacency(n, edges)
-    dist = [math.inf] * n
-    pred = [-1] * n
-    dist[source] = 0
-    heap = [(0, source)]
-    order: list[int] = []
-    done = [False] * n
-    while heap:
-        d, u = heapq.heappop(heap)
-        if done[u]:
-            continue
-        done[u] = True
-        order.append(u)
-        for v, w in adj[u]:
-            if d + w < dist[v]:
-                dist[v], pred[v] = d + w, u
-                heapq.heappush(heap, (d + w, v))
-    return dist, pred, order
-
-
-def path_to(pred: list[int], source: int, target: int) -> list[int]:
-    path = [target]
-    while path[-1] != source:
-        path.append(pred[path[-1]])
-    return path[::-1]
-
-
 def adjacency_text(n: int, edges: list[list[int]]) -> str:
     """The official adjacency-list notation: one `u: [(v, w), ...]` line per node."""
-    adj = adjacency(n, edges)
-    return "\n".join(f"{u}: [{', '.join(f'({v}, {w})' for v, w in adj[u])}]" for u in range(n))
+    return graphs.adjacency_text(graphs.weighted_neighbours(n, edges))
 
 
 @register_task
@@ -318,7 +232,7 @@ class ShortestDistance(Task):
 
     def moves(self, puzzle: Puzzle, state: tuple[int, ...]) -> list[str]:
         u = state[-1]
-        out = [f"go {v}" for v, _ in adjacency(puzzle.data["n"], puzzle.data["edges"])[u]]
+        out = [f"go {v}" for v in graphs.neighbours(puzzle.data["n"], puzzle.data["edges"])[u]]
         return [*out, "submit"] if u == puzzle.data["target"] else out
 
     def move_space(self, puzzle: Puzzle) -> list[str]:
@@ -336,12 +250,8 @@ class ShortestDistance(Task):
 
     # ---- human play --------------------------------------------------------------------------------------
     def cell_at(self, puzzle: Puzzle, x: float, y: float, size: int = 512) -> tuple[int, int] | None:
-        geo = _Geometry(puzzle.data["n"], puzzle.data["columns"], size)
-        for node in range(puzzle.data["n"]):
-            nx, ny = geo.xy(node)
-            if math.hypot(x - nx, y - ny) <= geo.radius:
-                return divmod(node, puzzle.data["columns"])
-        return None
+        node = picture(puzzle.data, size).node_at(x, y)
+        return None if node is None else divmod(node, puzzle.data["columns"])
 
     def cell_command(self, puzzle: Puzzle, state: tuple[int, ...], cell: tuple[int, int], key: str) -> str | None:
         """Any key on a selected node walks there."""
@@ -371,149 +281,41 @@ class ShortestDistance(Task):
 
 def _parse_adjacency(text: str) -> tuple[list[list[int]], int]:
     """Sorted [[u, v, w], ...] and the node count from `u: [(v, w), ...]` lines; both directions must agree."""
-    weights: dict[tuple[int, int], int] = {}
-    top = -1
-    for line in _ADJ_LINE.finditer(text):
-        u = int(line.group(1))
-        top = max(top, u)
-        for v_text, w_text in _PAIR.findall(line.group(2)):
-            v, w = int(v_text), int(w_text)
-            key = (min(u, v), max(u, v))
-            if u == v or weights.setdefault(key, w) != w:
-                raise RecordError(f"ShortestDistance: inconsistent edge {u}-{v} in the adjacency list")
-    if not weights:
-        raise RecordError("ShortestDistance: no adjacency list `u: [(v, w), ...]` in the record")
-    edges = [[u, v, w] for (u, v), w in sorted(weights.items())]
-    return edges, 1 + max(top, edges[-1][1], max(u for u, _, _ in edges))
+    try:
+        adj = graphs.parse_adjacency(text)
+        edges = graphs.adjacency_edges(adj)
+    except ValueError as err:
+        raise RecordError(f"ShortestDistance: {err} (expected an adjacency list `u: [(v, w), ...]`)") from err
+    if not edges or any(len(e) != 3 for e in edges):
+        raise RecordError("ShortestDistance: no weighted adjacency list `u: [(v, w), ...]` in the record")
+    return edges, graphs.node_count(adj)
 
 
 # ---- drawing -----------------------------------------------------------------------------------------------
-class _Geometry:
-    """Pixel positions of the grid layout inside a size x size picture with a caption band on top.
+@lru_cache(maxsize=64)
+def _picture(n: int, cols: int, edges: tuple[tuple[int, int, int], ...], size: int) -> GraphPicture:
+    """The laid-out graph (cached: a step-mode episode redraws the same graph at every step).
 
-    The band always has room for two lines (the query and, in step mode, the walk), so nodes stay put
-    between the question picture and step-mode pictures, and `cell_at` needs no state."""
-
-    def __init__(self, n: int, cols: int, size: int) -> None:
-        rows = (n + cols - 1) // cols
-        self.band = round(size * 0.055) * 2 + round(size * 0.02)
-        span = max(cols - 1, rows - 1, 1)
-        self.cell = min((size - size * 0.16) / max(cols - 1, 1), (size - self.band - size * 0.16) / max(rows - 1, 1))
-        self.cell = min(self.cell, size * 0.84 / span)
-        self.radius = max(9.0, min(0.22 * self.cell, size / 16))
-        self.x0 = (size - (cols - 1) * self.cell) / 2
-        self.y0 = self.band + (size - self.band - (rows - 1) * self.cell) / 2
-        self.cols = cols
-
-    def xy(self, node: int) -> tuple[float, float]:
-        r, c = divmod(node, self.cols)
-        return self.x0 + c * self.cell, self.y0 + r * self.cell
+    The caption band always has room for two lines (the query and, in step mode, the walk), so nodes stay
+    put between the question picture and step-mode pictures, and `cell_at` needs no state."""
+    return GraphPicture(graphs.grid_positions(n, cols), edges, labels=[str(w) for _, _, w in edges], size=size,
+                        caption_lines=2)
 
 
-def _edge_colors(edges: list[list[int]], cols: int) -> list[draw.Color]:
-    """Greedy colouring: edges that share an end or cross (the two diagonals of a cell) differ in colour."""
-    index = {(u, v): i for i, (u, v, _) in enumerate(edges)}
-    at: dict[int, list[int]] = {}
-    for i, (u, v, _) in enumerate(edges):
-        at.setdefault(u, []).append(i)
-        at.setdefault(v, []).append(i)
-    chosen: list[int] = []
-    for i, (u, v, _) in enumerate(edges):
-        taken = {chosen[j] for j in at[u] + at[v] if j < i}
-        other = _crossing(u, v, cols)
-        if other in index and index[other] < i:
-            taken.add(chosen[index[other]])
-        free = [k for k in range(len(draw.PALETTE)) if k not in taken]
-        chosen.append(free[0] if free else i % len(draw.PALETTE))
-    return [draw.PALETTE[k] for k in chosen]
-
-
-def _crossing(u: int, v: int, cols: int) -> tuple[int, int] | None:
-    """The other diagonal of the cell that diagonal u-v (u < v) crosses, or None for an orthogonal edge."""
-    (r0, c0), (r1, c1) = divmod(u, cols), divmod(v, cols)
-    if r0 == r1 or c0 == c1:
-        return None
-    a, b = r0 * cols + c1, r1 * cols + c0
-    return min(a, b), max(a, b)
-
-
-def _label_t(u: int, v: int, cols: int, edge_set: set[tuple[int, int]]) -> float:
-    """Where along u-v its weight goes: the middle, except for crossing diagonals, which share the middle.
-
-    Of two crossing diagonals, the one going down-right puts its label a third of the way from its upper
-    end and the one going down-left two thirds of the way, so the two labels sit one above the other."""
-    other = _crossing(u, v, cols)
-    if other is None or other not in edge_set:
-        return 0.5
-    return 1 / 3 if (v % cols) > (u % cols) else 2 / 3
-
-
-def _label_size(geo: _Geometry, size: int) -> int:
-    return max(11, min(round(geo.cell * 0.19), size // 22))
-
-
-def weight_labels(data: dict[str, Any], geo: _Geometry, size: int) -> list[tuple[float, float, str, int]]:
-    """(x, y, text, edge index) of every weight label: on its edge, where `_label_t` puts it."""
-    cols, edges = data["columns"], data["edges"]
-    edge_set = {(u, v) for u, v, _ in edges}
-    out = []
-    for i, (u, v, w) in enumerate(edges):
-        f = _label_t(u, v, cols, edge_set)
-        (x0, y0), (x1, y1) = geo.xy(u), geo.xy(v)
-        out.append((x0 + (x1 - x0) * f, y0 + (y1 - y0) * f, str(w), i))
-    return out
-
-
-def label_rect(x: float, y: float, text: str, font_size: int, pad: int = LABEL_PAD) -> tuple[int, int, int, int]:
-    """The box `draw.draw_label` fills for this label (for the overlap checks)."""
-    w, h = draw.text_size(text, font_size)
-    x, y = round(x), round(y)
-    return x - w // 2 - pad, y - h // 2 - pad, x + (w + 1) // 2 + pad, y + (h + 1) // 2 + pad
+def picture(data: dict[str, Any], size: int = 512) -> GraphPicture:
+    """The GraphPicture of an instance at `size` px: node pixels, radius, label boxes, `node_at`."""
+    return _picture(data["n"], data["columns"], tuple(tuple(e) for e in data["edges"]), size)
 
 
 def _render(data: dict[str, Any], state: tuple[int, ...] | None, size: int) -> Image.Image:
-    n, cols, edges = data["n"], data["columns"], data["edges"]
     s, t = data["source"], data["target"]
-    geo = _Geometry(n, cols, size)
-    image = Image.new("RGB", (size, size), draw.WHITE)
-    pen = ImageDraw.Draw(image)
-    line_w = max(2, round(geo.radius / 8))
-    walk_edges = set()
+    pic = picture(data, size)
+    caption = [(f"shortest distance from node {s} (green) to node {t} (red)", draw.BLACK)]
     if state is not None:
-        walk_edges = {(min(a, b), max(a, b)) for a, b in pairwise(state)}
-    for u, v, _ in edges:  # the walk first, as a wide halo under its edges
-        if (u, v) in walk_edges:
-            pen.line(_seg(geo, u, v), fill=WALK_HALO, width=line_w * 5)
-    colors = _edge_colors(edges, cols)
-    for (u, v, _), color in zip(edges, colors):
-        pen.line(_seg(geo, u, v), fill=color, width=line_w)
-    label_size = _label_size(geo, size)
-    for x, y, text, i in weight_labels(data, geo, size):
-        draw.draw_label(pen, (x, y), text, label_size, fill=colors[i], pad=LABEL_PAD)
-    node_size = round(geo.radius * 0.95)
-    for node in range(n):
-        x, y = geo.xy(node)
-        fill = START_FILL if node == s else TARGET_FILL if node == t else draw.LIGHT_BLUE
-        rad = geo.radius
-        if state is not None and node == state[-1]:  # the walker: a thick ring around the current node
-            pen.ellipse(_box(x, y, rad + ring_width(rad)), fill=draw.ENTERED)
-        pen.ellipse(_box(x, y, rad), fill=fill, outline=draw.DARK_BLUE, width=max(2, round(rad / 10)))
-        text = str(node)
-        draw.draw_text(pen, (x, y), text, draw.fit_font_size(text, rad * 1.5, rad * 1.3, node_size))
-    cap = max(12, round(size * 0.036))
-    line_h = round(size * 0.055)
-    caption = f"shortest distance from node {s} (green) to node {t} (red)"
-    draw.draw_text(pen, (size / 2, line_h * 0.6), caption, draw.fit_font_size(caption, size * 0.95, line_h, cap))
-    if state is not None:
-        walk = _walk_caption(state, size * 0.95, cap)
-        draw.draw_text(pen, (size / 2, line_h * 1.5), walk, draw.fit_font_size(walk, size * 0.95, line_h, cap),
-                       draw.ENTERED)
-    return image
-
-
-def ring_width(radius: float) -> float:
-    """Width of the ring that marks the walker's node (thin enough to clear the nearest weight labels)."""
-    return max(3.0, radius * 0.22)
+        cap = max(12, round(size * 0.036))
+        caption.append((_walk_caption(state, size * 0.95, cap), draw.ENTERED))
+    return pic.render(fills={s: START_FILL, t: TARGET_FILL}, rings={state[-1]: draw.ENTERED} if state else None,
+                      halo=pic.walk_edges(state or ()), caption=caption)
 
 
 def _walk_caption(state: tuple[int, ...], width: float, size: int) -> str:
@@ -527,12 +329,3 @@ def _walk_caption(state: tuple[int, ...], width: float, size: int) -> str:
         if draw.text_size(text, size)[0] <= width:
             return text
     return f"walk: ... - {state[-1]}   (at node {state[-1]})"
-
-
-def _seg(geo: _Geometry, u: int, v: int) -> tuple[int, int, int, int]:
-    (x0, y0), (x1, y1) = geo.xy(u), geo.xy(v)
-    return round(x0), round(y0), round(x1), round(y1)
-
-
-def _box(x: float, y: float, r: float) -> tuple[int, int, int, int]:
-    return round(x - r), round(y - r), round(x + r), round(y + r)
