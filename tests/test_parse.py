@@ -1,6 +1,18 @@
 from fractions import Fraction
 
-from helix_gym.core.parse import clean_latex, normalize_command, parse_digit_grid, parse_number, parse_words
+import pytest
+
+from helix_gym.core.parse import (
+    DIRECTION_WORDS,
+    clean_latex,
+    move_tokens,
+    normalize_command,
+    parse_digit_grid,
+    parse_moves,
+    parse_number,
+    parse_words,
+    shown_number,
+)
 
 
 def test_parse_number_accepts_common_spellings():
@@ -39,3 +51,30 @@ def test_number_commas_minus_and_unit_powers():
     assert parse_number("1,5") is None  # a list or a decimal comma: ambiguous, not 15
     assert parse_number("−15") == Fraction(-15)
     assert parse_number("15 units^2") == Fraction(15)
+
+
+def test_en_dash_before_a_digit_is_a_minus():
+    assert parse_number("–15") == Fraction(-15)
+    assert parse_number("3–5") is None  # a range: two numbers
+
+
+def test_shown_number():
+    assert shown_number(Fraction(12)) == "12" and shown_number(Fraction(-7)) == "-7"
+    assert shown_number(Fraction(15, 2)) == "7.5"
+    assert shown_number(Fraction(10**20)) == shown_number(Fraction(1, 10**9)) == "the number given"
+
+
+def test_parse_moves_names_the_first_unknown_token():
+    assert parse_moves("Up, DOWN -> u", DIRECTION_WORDS) == ["up", "down", "up"]
+    assert parse_moves("[left]; {right}: `d`.", DIRECTION_WORDS) == ["left", "right", "down"]
+    assert parse_moves("", DIRECTION_WORDS) == []
+    with pytest.raises(ValueError, match="unknown move 'upp'"):
+        parse_moves("up upp north", DIRECTION_WORDS)
+    assert parse_words("up north", DIRECTION_WORDS) is None
+    assert move_tokens("$\\text{Up}$ -> 3") == ["up", "3"]
+
+
+def test_run_together_letters_are_named_not_split():
+    with pytest.raises(ValueError) as error:
+        parse_moves("up llu", DIRECTION_WORDS)
+    assert str(error.value).startswith("unknown move 'llu': write each move as a separate word, e.g. `left left up`")

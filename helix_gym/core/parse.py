@@ -26,6 +26,11 @@ _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _UNIT_POWER = re.compile(r"(?<=[A-Za-z])\s*\^\s*\{?\d+\}?")
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?(?:/\d+)?")
 _INT = re.compile(r"[-+]?\d+")
+_DASH_MINUS = re.compile(r"[−–](?=\d)")  # a typographic minus or an en dash right before a digit
+_MOVE_SPLIT = re.compile(r"->|→|[\s,;/|>\-\[\](){}\"'`.:]+")
+DIRECTIONS = ("up", "down", "left", "right")
+# every spelling of a direction word that move answers accept, mapped to the word
+DIRECTION_WORDS: dict[str, str] = {**{d: d for d in DIRECTIONS}, "u": "up", "d": "down", "l": "left", "r": "right"}
 
 
 def clean_latex(text: str) -> str:
@@ -43,7 +48,7 @@ def parse_number(text: str) -> Fraction | None:
     """The single number in `text` (`7`, `7.0`, `$7$`, `\\boxed{7}`-content, `7 units`, `= 7`), exactly.
 
     Returns None when there is no number or more than one (an ambiguous answer is not guessed at)."""
-    text = clean_latex(str(text)).replace("−", "-")
+    text = _DASH_MINUS.sub("-", clean_latex(str(text)))
     text = _THOUSANDS.sub("", text)  # 1,234 -> 1234; a list or decimal comma (1,5) stays two numbers
     text = _UNIT_POWER.sub("", text)  # units^2 names a unit, not a number
     found = _NUMBER.findall(text)
@@ -85,16 +90,42 @@ def normalize_command(text: str) -> str:
     return re.sub(r"\s+", " ", text).lower()
 
 
-def parse_words(text: str, vocabulary: dict[str, str]) -> list[str] | None:
-    """A sequence of move words (any case, separated by spaces, commas, arrows or newlines).
+def shown_number(value: Fraction) -> str:
+    """A parsed number as a verdict quotes it back: `12`, `7.5`, `0.3333333333`; a huge or odd one is not
+    spelled out (`the number given`)."""
+    if value.denominator == 1:
+        return str(value.numerator) if abs(value.numerator) < 10**15 else "the number given"
+    small = abs(value.numerator) < 10**15 and value.denominator < 10**6
+    return f"{float(value):.10g}" if small else "the number given"
 
-    `vocabulary` maps every accepted spelling to its canonical word (`"u": "up"`). Returns None if a token
-    is not in the vocabulary, so a typo is an error rather than a silently dropped move."""
-    text = clean_latex(str(text)).lower()
-    tokens = [t for t in re.split(r"[\s,;/|>\-\[\]()\"'`.]+|->|→", text) if t]
+
+def move_tokens(text: str) -> list[str]:
+    """The lower-case tokens of a move answer, split at spaces, commas, arrows, brackets, quotes or newlines."""
+    return [t for t in _MOVE_SPLIT.split(clean_latex(str(text)).lower()) if t]
+
+
+def parse_moves(text: str, vocabulary: dict[str, str]) -> list[str]:
+    """A sequence of move words (any case, separated by spaces, commas, arrows or newlines), canonicalised.
+
+    `vocabulary` maps every accepted spelling to its canonical word (`"u": "up"`). Raises
+    ValueError(`unknown move 'x'`) naming the first token not in it: a typo is an error, never a dropped move.
+    Run-together one-letter moves (`llu`) are not split either (prose would turn into moves); the error says so."""
     out = []
-    for tok in tokens:
-        if tok not in vocabulary:
-            return None
-        out.append(vocabulary[tok])
+    for token in move_tokens(text):
+        word = vocabulary.get(token)
+        if word is None:
+            if len(token) > 1 and all(ch in vocabulary for ch in token):
+                example = " ".join(vocabulary[ch] for ch in token[:4])
+                raise ValueError(f"unknown move {token[:30]!r}: write each move as a separate word, e.g. `{example}` "
+                                 "(run-together letters are not read)")
+            raise ValueError(f"unknown move {token[:30]!r}")
+        out.append(word)
     return out
+
+
+def parse_words(text: str, vocabulary: dict[str, str]) -> list[str] | None:
+    """`parse_moves`, but None instead of an error for a token outside the vocabulary."""
+    try:
+        return parse_moves(text, vocabulary)
+    except ValueError:
+        return None

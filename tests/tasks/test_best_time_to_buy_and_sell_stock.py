@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from helix_gym.core import draw
+from helix_gym.core.charts import LABEL_PAD
 from helix_gym.core.errors import InvalidMove, RecordError
 from helix_gym.core.registry import get_task
 from helix_gym.tasks.algorithms import best_time_to_buy_and_sell_stock as bt
@@ -282,9 +283,9 @@ def test_render_is_deterministic_and_shows_the_ledger():
 @pytest.mark.parametrize("size", [64, 96, 256, 512, 1024])
 def test_layout_fits_every_size(size):
     for p in puzzles(seeds=range(3)):
-        geo = bt._layout(p.data["prices"], size)
-        assert geo.plot_h > 0 and geo.rows <= geo.MAX_ROWS
-        assert geo.mark_y(geo.rows - 1) + geo.mark_h / 2 <= size
+        geo = bt.layout(p.data["prices"], size)
+        assert geo.plot_h > 0 and geo.rows <= geo.max_rows == 4
+        assert geo.under_y(geo.rows - 1) + geo.under_h / 2 <= size
         assert TASK.render(p, size=size).size == (size, size)
 
 
@@ -293,25 +294,25 @@ def test_every_price_label_is_readable_and_apart():
     inside their row and off the day numbers; the plot keeps a fair height."""
     for p in puzzles(seeds=range(10)):
         prices = p.data["prices"]
-        geo = bt._layout(prices, 512)
-        assert geo.plot_h >= 512 * geo.MIN_PLOT or geo.rows == 1
+        geo = bt.layout(prices, 512)
+        assert geo.plot_h >= 512 * geo.min_plot >= 512 * 0.17 or geo.rows == 1
         for i in range(len(prices)):
-            _, y, text, font = bt.price_label(geo, prices, i)
+            _, y, text, font = geo.label_place(i)
             w, h = draw.text_size(text, font)
             assert font >= (11 if len(text) <= 2 else 9), (p.id, text, font)
             assert w <= geo.slot * 0.95
-            assert y + h / 2 + bt.LABEL_PAD <= geo.baseline(geo.row_of(i))  # never on the axis or day numbers
-            assert y - h / 2 - bt.LABEL_PAD >= geo.baseline(geo.row_of(i)) - geo.plot_h - geo.label_h - geo.gap
-        assert draw.text_size(str(len(prices)), max(8, geo.font - 1))[0] <= geo.slot * 0.95
+            assert y + h / 2 + LABEL_PAD <= geo.baseline(geo.row_of(i))  # never on the axis or day numbers
+            assert y - h / 2 - LABEL_PAD >= geo.row_top(geo.row_of(i))
+        assert geo.index_font >= 8 and draw.text_size(str(len(prices)), geo.index_font)[0] <= geo.slot * 0.95
 
 
 def test_click_selects_a_day_and_keys_trade_on_it():
     p = TASK.generate_seeded(2, 5)
-    geo = bt._layout(p.data["prices"], 512)
+    geo = bt.layout(p.data["prices"], 512)
     for i in (0, 7, len(p.data["prices"]) - 1):
         row = geo.row_of(i)
-        assert TASK.cell_at(p, geo.x(i), geo.baseline(row) - 2, 512) == (0, i)
-        assert TASK.cell_at(p, geo.x(i), geo.index_y(row), 512) == (0, i)
+        assert TASK.cell_at(p, geo.cx(i), geo.baseline(row) - 2, 512) == (0, i)
+        assert TASK.cell_at(p, geo.cx(i), geo.index_y(row), 512) == (0, i)
     assert TASK.cell_at(p, 1, 1, 512) is None
     assert TASK.cell_command(p, (), (0, 4), "b") == "buy 5"
     assert TASK.cell_command(p, (5,), (0, 8), "S") == "sell 9"

@@ -265,28 +265,28 @@ def test_render_is_deterministic_and_shows_the_choice():
 
 def test_chosen_walls_are_drawn_in_the_entered_colour():
     p = example()
-    geo = cw._layout(EXAMPLE, 512)
+    geo = cw.layout(EXAMPLE, 512)
     image = TASK.render(p, (0, 5, 1, 4))
     for k in range(6):
-        pixel = image.getpixel((round(geo.x(k)), round(geo.baseline(0) - 3)))
+        pixel = image.getpixel((round(geo.cx(k)), round(geo.baseline(0) - 3)))
         assert (pixel == draw.ENTERED) == (k in (1, 4)), (k, pixel)
-    water = image.getpixel((round((geo.x(3) + geo.x(2)) / 2), round(geo.y(0, 6.5))))  # above bar 2/3, under 7
+    water = image.getpixel((round((geo.cx(3) + geo.cx(2)) / 2), round(geo.y_at(0, 6.5))))  # above bar 2/3, under 7
     assert water == cw.WATER
 
 
 @pytest.mark.parametrize("size", [64, 96, 256, 512, 1024])
 def test_layout_fits_every_size(size):
     for p in puzzles(seeds=range(3)):
-        geo = cw._layout(p.data["heights"], size)
-        assert geo.plot_h > 0 and geo.mark_y(geo.rows - 1) + geo.mark_h / 2 <= size
+        geo = cw.layout(p.data["heights"], size)
+        assert geo.plot_h > 0 and geo.under_y(geo.rows - 1) + geo.under_h / 2 <= size
         assert TASK.render(p, size=size).size == (size, size)
 
 
 def test_every_height_label_is_readable_and_fits_its_bar():
     for p in puzzles(seeds=range(10)):
         h = p.data["heights"]
-        geo = cw._layout(h, 512)
-        assert geo.plot_h >= 512 * geo.MIN_PLOT or geo.rows == 1
+        geo = cw.layout(h, 512)
+        assert geo.plot_h >= 512 * geo.min_plot >= 512 * 0.17 or geo.rows == 1
         for value in set(h):
             font = geo.label_font(str(value))
             assert font >= (11 if value < 100 else 10), (p.id, value, font)
@@ -295,7 +295,7 @@ def test_every_height_label_is_readable_and_fits_its_bar():
 
 def test_click_selects_a_bar():
     p = TASK.generate_seeded(2, 5)
-    geo = cw._layout(p.data["heights"], 512)
+    geo = cw.layout(p.data["heights"], 512)
     for k in (0, 9, len(p.data["heights"]) - 1):
-        assert TASK.cell_at(p, geo.x(k), geo.baseline(geo.row_of(k)) - 1, 512) == (0, k)
+        assert TASK.cell_at(p, geo.cx(k), geo.baseline(geo.row_of(k)) - 1, 512) == (0, k)
     assert TASK.cell_at(p, 2, 2, 512) is None

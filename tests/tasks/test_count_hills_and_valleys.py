@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from helix_gym.core.env import HelixEnv
 from helix_gym.core.errors import InvalidMove, RecordError
 from helix_gym.core.registry import get_task
-from helix_gym.tasks.algorithms.count_hills_and_valleys import LADDER, BarRows, marks_text, true_marks
+from helix_gym.tasks.algorithms.count_hills_and_valleys import LADDER, layout, marks_text, true_marks
 
 TASK = get_task("CountHillsAndValleys")
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "mmhelix-records.jsonl"
@@ -297,7 +297,7 @@ def test_render_is_deterministic_and_shows_marks():
 def test_cell_at_finds_every_bar():
     for level in (1, 5):
         p = TASK.generate_seeded(0, level)
-        geo = BarRows(p.data["terrain"], 512, tags=True, gap=0.04)
+        geo = layout(p.data["terrain"], 512)
         for i, h in enumerate(p.data["terrain"]):
             x0, _, x1, base = geo.box(i, h)
             assert TASK.cell_at(p, (x0 + x1) / 2, base - 1) == (0, i)

@@ -16,8 +16,7 @@ from hypothesis import strategies as st
 from helix_gym.core.env import HelixEnv
 from helix_gym.core.errors import InvalidMove, RecordError
 from helix_gym.core.registry import get_task
-from helix_gym.tasks.algorithms.count_hills_and_valleys import BarRows
-from helix_gym.tasks.algorithms.h_index import LADDER
+from helix_gym.tasks.algorithms.h_index import LADDER, layout
 
 TASK = get_task("HIndex")
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples" / "mmhelix-records.jsonl"
@@ -243,7 +242,7 @@ def test_render_is_deterministic_and_shows_the_selection():
 def test_cell_at_finds_every_bar():
     for level in (1, 5):
         p = TASK.generate_seeded(0, level)
-        geo = BarRows(p.data["citations"], 512, gap=0.18)
+        geo = layout(p.data["citations"], 512)
         for i in range(len(p.data["citations"])):
             x0, _, x1, base = geo.box(i, 0)
             assert TASK.cell_at(p, (x0 + x1) / 2, base - 1) == (0, i)

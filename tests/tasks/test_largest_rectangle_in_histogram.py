@@ -316,9 +316,9 @@ def test_render_is_deterministic_and_shows_the_choice():
     state = TASK.apply(p, (), TASK.solve_moves(p)[0])
     chosen = TASK.render(p, state)
     assert _png(chosen) != _png(first) and _png(TASK.render(p, ())) != _png(first)
-    chart = lrh.Histogram(p.data["heights"], 512)
+    chart = lrh.layout(p.data["heights"], 512)
     left, right = state
-    x0, y0, x1, y1 = chart.box(left, 0, lrh.rect_height(p.data["heights"], left, right))
+    x0, y0, x1, y1 = chart.box(left, lrh.rect_height(p.data["heights"], left, right))
     assert chosen.getpixel(((x0 + x1) // 2, (y0 + y1) // 2)) in (lrh.RECT_FILL, draw.ENTERED)
     assert chosen.getpixel((x0 + 1, (y0 + y1) // 2)) == draw.ENTERED
 
@@ -328,25 +328,25 @@ def test_labels_are_legible_and_do_not_collide(level):
     """Every height label fits its bar's slot at a font of at least 11 px; bars are to scale from zero."""
     for p in puzzles([level], range(20)):
         h = p.data["heights"]
-        chart = lrh.Histogram(h, 512)
-        assert chart.fs >= 11 and chart.ifs >= 8
+        chart = lrh.layout(h, 512)
+        assert chart.font >= 11 and chart.index_font >= 8
         for v in h:
-            assert draw.text_size(str(v), chart.fs)[0] < chart.slot
+            assert chart.label_font(str(v)) >= 11 and draw.text_size(str(v), chart.label_font(str(v)))[0] < chart.slot
         for i, v in enumerate(h):
-            _, y0, _, y1 = chart.box(i, 0, v)
+            _, y0, _, y1 = chart.box(i, v)
             assert y1 == round(chart.baseline(i // chart.per_row))
             assert abs((y1 - y0) - v * chart.scale) <= 1
-            assert y0 - chart.fs * 1.2 > chart.band + (i // chart.per_row) * chart.panel_h - 1
+            assert y0 - chart.label_font(str(v)) * 1.2 > chart.band + (i // chart.per_row) * chart.row_h - 1
         last_row = (len(h) - 1) // chart.per_row
-        assert chart.row_text_y(last_row, 0) + chart.ifs / 2 <= 512
+        assert chart.index_y(last_row) + chart.index_font / 2 <= 512
 
 
 def test_rectangle_across_panels_is_drawn_on_each():
     p = TASK.puzzle(5, {"heights": [50] * 60})
-    chart = lrh.Histogram(p.data["heights"], 512)
+    chart = lrh.layout(p.data["heights"], 512)
     assert chart.rows >= 2
     image = TASK.render(p, (0, 59))
     for row in range(chart.rows):
         i = row * chart.per_row
-        x0, y0, _, y1 = chart.box(i, 0, 50)
+        x0, y0, _, y1 = chart.box(i, 50)
         assert image.getpixel((x0 + 1, (y0 + y1) // 2)) == draw.ENTERED

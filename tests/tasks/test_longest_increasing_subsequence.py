@@ -314,8 +314,8 @@ def test_render_is_deterministic_and_marks_the_chain(level):
     state = TASK.apply(p, TASK.initial_state(p), TASK.solve_moves(p)[0])
     taken = TASK.render(p, state)
     assert _png(taken) != _png(first) and _png(taken) == _png(TASK.render(p, state))
-    layout = lis._Layout(p.data["sequence"], 512)
-    x, y = layout.point(state[0], p.data["sequence"][state[0]])
+    chart = lis.layout(p.data["sequence"], 512)
+    x, y = chart.cx(state[0]), chart.y(state[0], p.data["sequence"][state[0]])
     assert taken.getpixel((round(x), round(y))) == lis.draw.ENTERED
     assert first.getpixel((round(x), round(y))) == lis.draw.WHITE
 
@@ -325,18 +325,18 @@ def test_value_labels_do_not_overlap(level):
     """Within a row, neighbouring value labels (centred on their points) are narrower than the spacing."""
     for p in puzzles([level], range(10)):
         seq = p.data["sequence"]
-        layout = lis._Layout(seq, 512)
-        widest = max(lis.draw.text_size(str(v), layout.value_fs)[0] for v in seq)
-        assert widest < layout.spacing
-        assert layout.value_fs >= 10 and layout.index_fs >= 9
-        tops = [layout.panel(r)[0] for r in range(layout.rows)]
+        chart = lis.layout(seq, 512)
+        widest = max(lis.draw.text_size(str(v), chart.label_font(str(v)))[0] for v in seq)
+        assert widest < chart.slot
+        assert min(chart.label_font(str(v)) for v in seq) >= 10 and chart.index_font >= 9
+        tops = [chart.row_top(r) for r in range(chart.rows)]
         assert all(b - a >= 90 for a, b in itertools.pairwise(tops))
 
 
 def test_click_on_a_point_takes_it():
     p = example()
-    layout = lis._Layout(EXAMPLE, 512)
-    x, y = layout.point(4, EXAMPLE[4])
+    chart = lis.layout(EXAMPLE, 512)
+    x, y = chart.cx(4), chart.y(4, EXAMPLE[4])
     cell = TASK.cell_at(p, x + 2, y - 2)
     assert cell == (0, 4)
     assert TASK.cell_command(p, (), cell, "return") == "take 4"

@@ -18,7 +18,6 @@ from helix_gym.core.env import HelixEnv
 from helix_gym.core.errors import InvalidMove, RecordError
 from helix_gym.core.registry import get_task
 from helix_gym.tasks.algorithms import trapping_rain_water as trw
-from helix_gym.tasks.algorithms.largest_rectangle_in_histogram import Histogram
 
 TASK = get_task("TrappingRainWater")
 SAMPLES = Path("/work/shared/samples/mmhelix-records.jsonl")
@@ -335,11 +334,11 @@ def test_render_is_deterministic_and_draws_the_water():
     state = play(p, ["water 1 3"])
     wet = TASK.render(p, state)
     assert _png(wet) == _png(TASK.render(p, state)) and _png(wet) != _png(TASK.render(p, TASK.initial_state(p)))
-    chart = Histogram(EXAMPLE, 512, extra_rows=1)
-    x0, y0, x1, y1 = chart.box(1, 0, 3)
+    chart = trw.layout(EXAMPLE, 512, step=True)
+    x0, y0, x1, y1 = chart.box(1, 3)
     assert wet.getpixel(((x0 + x1) // 2, y0 + 3)) == trw.WATER_FILL
     assert wet.getpixel((x0, (y0 + y1) // 2)) == draw.ENTERED
-    ex0, ey0, ex1, ey1 = chart.box(4, 0, 4)
+    ex0, ey0, ex1, ey1 = chart.box(4, 4)
     assert wet.getpixel(((ex0 + ex1) // 2, (ey0 + ey1) // 2)) == trw.BAR_FILL
 
 
@@ -347,9 +346,10 @@ def test_render_is_deterministic_and_draws_the_water():
 def test_labels_fit_in_the_step_picture(level):
     for p in puzzles([level], range(10)):
         h = p.data["height"]
-        chart = Histogram(h, 512, extra_rows=1)
-        assert chart.fs >= 11 and chart.extra_fs >= 8
-        assert all(draw.text_size(str(v), chart.fs)[0] < chart.slot for v in h)
+        chart = trw.layout(h, 512, step=True)
+        assert chart.font >= 11 and chart.under_font >= 8
+        assert all(chart.label_font(str(v)) >= 11 for v in h)
+        assert all(draw.text_size(str(v), chart.label_font(str(v)))[0] < chart.slot for v in h)
         last_row = (len(h) - 1) // chart.per_row
-        assert chart.row_text_y(last_row, 1) + chart.extra_fs / 2 <= 512
-        assert chart.row_text_y(0, 1) - chart.extra_fs / 2 > chart.row_text_y(0, 0) + chart.ifs / 2
+        assert chart.under_y(last_row) + chart.under_font / 2 <= 512
+        assert chart.under_y(0) - chart.under_font / 2 > chart.index_y(0) + chart.index_font / 2

@@ -25,20 +25,15 @@ from fractions import Fraction
 from typing import Any, ClassVar
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from helix_gym.core import draw
-from helix_gym.core.errors import InvalidMove, RecordError
-from helix_gym.core.parse import normalize_command, parse_number
+from helix_gym.core.charts import SeriesChart
+from helix_gym.core.errors import InvalidMove
+from helix_gym.core.parse import normalize_command, parse_number, shown_number
+from helix_gym.core.records import int_list_from_record
 from helix_gym.core.registry import register_task
 from helix_gym.core.task import Puzzle, Task, TraceEvent, Verdict
-from helix_gym.tasks.algorithms.best_time_to_buy_and_sell_stock import (
-    SeriesLayout,
-    fit_caption,
-    is_whole_list,
-    series_from_record,
-    shown_number,
-)
 
 # level -> (fewest bars, most bars, highest bar, tall bars overwritten)
 LADDER: dict[int, tuple[int, int, int, bool]] = {
@@ -279,7 +274,7 @@ class ContainerWithMostWater(Task):
 
     # ---- human play --------------------------------------------------------------------------------------
     def cell_at(self, puzzle: Puzzle, x: float, y: float, size: int = 512) -> tuple[int, int] | None:
-        bar = _layout(puzzle.data["heights"], size).slot_at(x, y)
+        bar = layout(puzzle.data["heights"], size).index_at(x, y)
         return None if bar is None else (0, bar)
 
     # ---- records ---------------------------------------------------------------------------------------
@@ -289,54 +284,35 @@ class ContainerWithMostWater(Task):
                                 initial_state={"heights": list(puzzle.data["heights"])})
 
     def from_record(self, record: dict[str, Any]) -> Puzzle:
-        heights = series_from_record(record, "heights")
-        if not is_whole_list(heights, 2):
-            raise RecordError(f"{self.name}: expected at least two whole-number heights, got {str(heights)[:80]}")
+        heights = int_list_from_record(record, "heights", self.name, min_len=2)
         seed = record.get("seed")
         return self.puzzle(self.record_level(record), {"heights": list(heights)},
                            seed=None if seed is None else int(seed))
 
 
 # ---- drawing -----------------------------------------------------------------------------------------------
-def _layout(heights: list[int], size: int) -> SeriesLayout:
-    return SeriesLayout(heights, [str(i) for i in range(len(heights))], size)
+def layout(heights: list[int], size: int) -> SeriesChart:
+    """Touching bars on a value scale, a line under the positions for the L/R pointers."""
+    return SeriesChart(heights, size, gap=0, captions=1, under=1, ticks=True, max_rows=4, min_plot=0.17)
 
 
 def _render(heights: list[int], state: State | None, size: int) -> Image.Image:
-    geo = _layout(heights, size)
-    image = Image.new("RGB", (size, size), draw.WHITE)
-    pen = ImageDraw.Draw(image)
-    geo.axes(pen)
+    chart = layout(heights, size)
+    image, pen = chart.canvas()
+    chart.axes(pen)
     chosen = set(state[2:]) if state and state[2] >= 0 else set()
-    if chosen:
-        _water(pen, geo, heights, state[2], state[3])
-    half = geo.slot / 2
-    for k, h in enumerate(heights):
-        row = geo.row_of(k)
-        x, y, base = geo.x(k), geo.y(row, h), geo.baseline(row)
-        if h > 0:
-            pen.rectangle((round(x - half), round(y), round(x + half), round(base)),
-                          fill=draw.ENTERED if k in chosen else BAR, outline=draw.WHITE)
-        draw.draw_text(pen, (x, y - geo.label_h / 2), str(h), geo.label_font(str(h)),
-                       draw.ENTERED if k in chosen else draw.BLACK)
-    geo.index_labels(pen, [str(k) for k in range(len(heights))])
+    if chosen:  # the water between the walls, up to the shorter one, from centre to centre, row by row
+        i, j = state[2], state[3]
+        for box in chart.run_boxes(i, j, min(heights[i], heights[j]), centres=True):
+            pen.rectangle(box, fill=WATER)
+    chart.bars(pen, BAR, draw.WHITE, fills=dict.fromkeys(chosen, draw.ENTERED))
+    chart.value_labels(pen, colors=dict.fromkeys(chosen, draw.ENTERED))
+    chart.index_labels(pen)
     if state is None:
-        geo.caption(pen, "Bar heights (bar positions under the axis)")
+        chart.caption(pen, 0, "Bar heights (bar positions under the axis)")
         return image
     left, right = state[0], state[1]
-    for k, text in ((left, "L"), (right, "R")):
-        draw.draw_text(pen, (geo.x(k), geo.mark_y(geo.row_of(k))), text, geo.font, draw.ENTERED)
+    chart.under_labels(pen, {left: "L", right: "R"})
     walls = f"walls: bars {state[2]} and {state[3]}" if chosen else "walls: none chosen"
-    text, font = fit_caption([], f"pointers: L at {left}, R at {right}; {walls}", "", size * 0.96,
-                             max(12, round(size * 0.034)))
-    geo.caption(pen, text, draw.ENTERED, font)
+    chart.caption(pen, 0, f"pointers: L at {left}, R at {right}; {walls}", draw.ENTERED)
     return image
-
-
-def _water(pen: ImageDraw.ImageDraw, geo: SeriesLayout, heights: list[int], i: int, j: int) -> None:
-    """The water between walls i < j, up to the shorter wall, from centre to centre, row by row."""
-    level = min(heights[i], heights[j])
-    for row in range(geo.row_of(i), geo.row_of(j) + 1):
-        x0 = geo.x(i) if geo.row_of(i) == row else geo.row_span(row)[0]
-        x1 = geo.x(j) if geo.row_of(j) == row else geo.row_span(row)[1]
-        pen.rectangle((round(x0), round(geo.y(row, level)), round(x1), round(geo.baseline(row))), fill=WATER)

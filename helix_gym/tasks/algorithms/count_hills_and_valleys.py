@@ -13,15 +13,11 @@ Step mode (spec A4.8): the player marks stretches, then submits the set of marks
   iff exactly the hills and valleys are marked, each with its label; `answer N` judges a count alone.
 Under feedback "legal" a mark is only checked for range and repetition; feedback "conflicts" names every
 marked stretch that breaks the hill/valley rule. Nothing reports a missing mark before `submit`.
-
-The picture is also the place of the wrapped bar-chart helper (`BarRows`, `draw_bars`) that H-Index shares.
 """
 
 from __future__ import annotations
 
-import ast
 import json
-import math
 import re
 from collections.abc import Sequence
 from fractions import Fraction
@@ -29,11 +25,13 @@ from functools import lru_cache
 from typing import Any, ClassVar
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from helix_gym.core import draw
-from helix_gym.core.errors import InvalidMove, RecordError
-from helix_gym.core.parse import clean_latex, normalize_command, parse_number
+from helix_gym.core.charts import SeriesChart
+from helix_gym.core.errors import InvalidMove
+from helix_gym.core.parse import clean_latex, normalize_command, parse_number, shown_number
+from helix_gym.core.records import int_list_from_record
 from helix_gym.core.registry import register_task
 from helix_gym.core.task import Puzzle, Task, TraceEvent, Verdict
 
@@ -52,7 +50,6 @@ _MARK_LI = re.compile(r"^mark (?:an? )?(hill|valley|h|v) (?:at )?(?:position |ba
 _UNMARK = re.compile(r"^(?:unmark|clear) (?:position |bar |#)?(\d+)$")
 _MARKS_HEAD = re.compile(r"^\s*marks?\s*:", re.I)
 _MARK_ITEM = re.compile(r"^(hill|valley)s? (?:at )?(\d+)(?: ?(?:-|to) ?(\d+))?$")
-_ARRAY = re.compile(r"\[\s*-?\d+(?:\s*,\s*-?\d+)*\s*\]")
 MAX_ANSWER_CHARS = 20_000
 
 SKY: draw.Color = (230, 243, 255)
@@ -163,153 +160,14 @@ def rough_terrain(rng: np.random.Generator, n: int, high: int) -> list[int]:
     return out
 
 
-# ---- the wrapped bar chart (shared with H-Index; a candidate for core.draw) ------------------------------
-MAX_ROWS = 6
-LABEL_FILL = 0.8  # a value label takes at most this share of its bar's slot, so neighbouring labels stay apart
-
-
-class BarRows:
-    """Geometry of a bar chart wrapped onto rows, read like text: as many bars per row as leave every value label
-    readable (about 11 px at 512), the rows balanced.
-
-    All rows share one scale from zero, so heights compare across rows. Above every bar there is room for its
-    value label (and, with `tags`, a one-letter step-mode tag above that); below it, its position number.
-    A band of `band_lines` caption lines sits on top and stays the same with or without a step-mode state,
-    so bars do not move between the question picture and step-mode pictures."""
-
-    def __init__(self, values: Sequence[int], size: int, tags: bool = False, band_lines: int = 2,
-                 gap: float = 0.15) -> None:
-        self.n = max(1, len(values))
-        self.size = size
-        self.margin = size * 0.03
-        self.line_h = size * 0.05
-        self.band = round(self.line_h * band_lines + size * 0.01)
-        widest = "8" * max(len(str(v)) for v in values) if len(values) else "8"
-        fonts = {rows: self._font(widest, rows) for rows in range(1, min(self.n, MAX_ROWS) + 1)}
-        best = max(fonts.values())
-        self.rows = min(rows for rows, f in fonts.items() if f >= best - 1)  # fewer rows: taller bars
-        self.per_row = math.ceil(self.n / self.rows)
-        self.slot = (size - 2 * self.margin) / self.per_row
-        self.gap = self.slot * gap / 2
-        self.row_h = (size - self.band - self.margin) / self.rows
-        self.font = fonts[self.rows]
-        self.index_font = draw.fit_font_size("8" * len(str(self.n - 1)), self.slot * LABEL_FILL, self.row_h * 0.09,
-                                             round(self.font * 0.85))
-        self.tag_h = self.font * 1.4 if tags else 0.0
-        self.label_h = self.font * 1.5
-        self.index_h = self.index_font * 1.7
-        self.bar_h = max(4.0, self.row_h * 0.96 - self.tag_h - self.label_h - self.index_h)
-        self.vmax = max([1, *values])
-
-    def _font(self, widest: str, rows: int) -> int:
-        """The value-label size with `rows` rows: as wide as the slot allows, as tall as the row allows."""
-        slot = (self.size - 2 * self.margin) / math.ceil(self.n / rows)
-        row_h = (self.size - self.band - self.margin) / rows
-        return draw.fit_font_size(widest, slot * LABEL_FILL, row_h * 0.11, round(self.size / 26))
-
-    def place(self, i: int) -> tuple[int, int]:
-        """(row, column) of bar i."""
-        return divmod(i, self.per_row)
-
-    def base(self, row: int) -> float:
-        """The y of row `row`'s zero line."""
-        return self.band + row * self.row_h + self.tag_h + self.label_h + self.bar_h
-
-    def box(self, i: int, value: float) -> tuple[float, float, float, float]:
-        """(x0, top, x1, base) of bar i at `value`."""
-        row, col = self.place(i)
-        x0 = self.margin + col * self.slot + self.gap
-        base = self.base(row)
-        return x0, base - self.bar_h * value / self.vmax, x0 + self.slot - 2 * self.gap, base
-
-    def centre_x(self, i: int) -> float:
-        x0, _, x1, _ = self.box(i, 0)
-        return (x0 + x1) / 2
-
-    def label_y(self, i: int, value: float) -> float:
-        return self.box(i, value)[1] - self.label_h / 2
-
-    def tag_y(self, i: int, value: float) -> float:
-        return self.box(i, value)[1] - self.label_h - self.tag_h / 2
-
-    def index_at(self, x: float, y: float) -> int | None:
-        """The bar whose column of its row (tag band to index band) holds pixel (x, y)."""
-        if y < self.band or x < self.margin:
-            return None
-        row, col = int((y - self.band) // self.row_h), int((x - self.margin) // self.slot)
-        i = row * self.per_row + col
-        return i if 0 <= row < self.rows and 0 <= col < self.per_row and i < self.n else None
-
-
-def draw_bars(values: Sequence[int], geo: BarRows, *, background: draw.Color, fill: draw.Color,
-              outline: draw.Color, fills: dict[int, draw.Color] | None = None, ink: dict[int, draw.Color] | None = None,
-              caption: str = "", status: str = "", status_color: draw.Color = draw.ENTERED) -> Image.Image:
-    """The bars with their value labels and position numbers; `fills`/`ink` recolour chosen bars and labels."""
-    size = geo.size
-    image = Image.new("RGB", (size, size), background)
-    pen = ImageDraw.Draw(image)
-    fills, ink = fills or {}, ink or {}
-    cap = max(10, round(size * 0.036))
-    for k, text, color in ((0, caption, INK), (1, status, status_color)):
-        if text:
-            y = geo.line_h * (k + 0.6)
-            pen_size = draw.fit_font_size(text, size * 0.95, geo.line_h, cap)
-            draw.draw_text(pen, (size / 2, y), text, pen_size, color)
-    line_w = max(1, round(size / 256))
-    for row in range(geo.rows):
-        first = row * geo.per_row
-        last = min(geo.n, first + geo.per_row) - 1
-        y = round(geo.base(row))
-        x_end = geo.margin + (last - first + 1) * geo.slot
-        pen.line((round(geo.margin), y, round(x_end), y), fill=draw.GRID_LINE, width=line_w)
-    for i, v in enumerate(values):
-        x0, top, x1, base = geo.box(i, v)
-        color = fills.get(i, fill)
-        if v > 0:
-            pen.rectangle((round(x0), round(top), round(x1), round(base)), fill=color, outline=outline, width=line_w)
-        else:  # a zero bar: only a thick stroke on the baseline under its label
-            pen.line((round(x0), round(base), round(x1), round(base)), fill=color, width=3 * line_w)
-        cx = (x0 + x1) / 2
-        draw.draw_text(pen, (cx, geo.label_y(i, v)), str(v), geo.font, ink.get(i, INK))
-        draw.draw_text(pen, (cx, base + geo.index_h / 2), str(i), geo.index_font, draw.GRID_LINE)
-    return image
-
-
-# ---- records -------------------------------------------------------------------------------------------
-def decode_state(raw: Any) -> Any:
-    """initial_state as the public judge reads it: JSON, else a Python literal (never code), else the text."""
-    if not isinstance(raw, str):
-        return raw
-    for reader in (json.loads, ast.literal_eval):
-        try:
-            return reader(raw)
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-            continue
-    return raw
-
-
-def int_list_from_record(record: dict[str, Any], key: str, task: str) -> list[int]:
-    """The integer list under `key` of initial_state, else the first `[a, b, ...]` of the text question."""
-    state = decode_state(record.get("initial_state"))
-    values = state.get(key) if isinstance(state, dict) else state
-    if not isinstance(values, list):
-        text = str(record.get("question_language") or "")
-        match = _ARRAY.search(text)
-        values = json.loads(match.group(0)) if match else None
-    if (not isinstance(values, list) or not values
-            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values)):
-        raise RecordError(f"{task}: expected a non-empty list of whole numbers >= 0 under {key!r}, got {values!r}")
-    return [int(v) for v in values]
+# ---- the picture ---------------------------------------------------------------------------------------
+def layout(terrain: Sequence[int], size: int) -> SeriesChart:
+    """Nearly touching bars, a tag line above the labels for the step-mode H/V marks, two caption lines."""
+    return SeriesChart(terrain, size, gap=0.04, captions=2, tags=1)
 
 
 def _plural(k: int, word: str) -> str:
     return f"{k} {word}" if k == 1 else f"{k} {word}s"
-
-
-def shown_number(value: Fraction) -> str:
-    """A parsed number as the model wrote it, kept short."""
-    small = abs(value.numerator) < 10**15 and value.denominator < 10**6
-    return f"{float(value):.10g}" if small else "the number given"
 
 
 # ---- the task ------------------------------------------------------------------------------------------
@@ -483,24 +341,22 @@ class CountHillsAndValleys(Task):
 
     def render(self, puzzle: Puzzle, state: tuple[Mark, ...] | None = None, size: int = 512) -> Image.Image:
         terrain = puzzle.data["terrain"]
-        geo = BarRows(terrain, size, tags=True, gap=0.04)
-        fills: dict[int, draw.Color] = {}
-        ink: dict[int, draw.Color] = {}
-        status = ""
+        chart = layout(terrain, size)
+        image, pen = chart.canvas(SKY)
+        marked = [i for a, b, _ in state or () for i in range(a, b + 1)]
+        width = max(1, round(size / 256))
+        chart.caption(pen, 0, "terrain: height above each bar, position below", INK)
+        chart.axes(pen, width=width)
+        chart.bars(pen, TERRAIN, TERRAIN_EDGE, fills=dict.fromkeys(marked, MARKED_FILL), width=width)
+        chart.value_labels(pen, INK, colors=dict.fromkeys(marked, draw.ENTERED))
+        chart.index_labels(pen)
         if state is not None:
-            for a, b, _ in state:
-                for i in range(a, b + 1):
-                    fills[i], ink[i] = MARKED_FILL, draw.ENTERED
             hills = sum(label == HILL for _, _, label in state)
-            status = f"marked: {_plural(hills, 'hill')} (H), {_plural(len(state) - hills, 'valley')} (V)"
-        image = draw_bars(terrain, geo, background=SKY, fill=TERRAIN, outline=TERRAIN_EDGE, fills=fills, ink=ink,
-                          caption="terrain: height above each bar, position below", status=status)
-        if state:
-            pen = ImageDraw.Draw(image)
+            chart.caption(pen, 1, f"marked: {_plural(hills, 'hill')} (H), {_plural(len(state) - hills, 'valley')} "
+                                  "(V)", draw.ENTERED)
             for a, b, label in state:
                 for i in range(a, b + 1):
-                    draw.draw_text(pen, (geo.centre_x(i), geo.tag_y(i, terrain[i])), label[0].upper(), geo.font,
-                                   draw.ENTERED)
+                    chart.tag(pen, i, label[0].upper())
         return image
 
     # ---- step mode -------------------------------------------------------------------------------------
@@ -571,7 +427,7 @@ class CountHillsAndValleys(Task):
 
     # ---- human play --------------------------------------------------------------------------------------
     def cell_at(self, puzzle: Puzzle, x: float, y: float, size: int = 512) -> tuple[int, int] | None:
-        i = BarRows(puzzle.data["terrain"], size, tags=True, gap=0.04).index_at(x, y)
+        i = layout(puzzle.data["terrain"], size).index_at(x, y)
         return None if i is None else (0, i)
 
     def cell_command(self, puzzle: Puzzle, state: tuple[Mark, ...], cell: tuple[int, int], key: str) -> str | None:

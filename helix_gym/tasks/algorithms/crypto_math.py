@@ -16,7 +16,6 @@ lists the rightmost fully assigned column (with all columns right of it assigned
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from PIL import Image, ImageDraw
 from helix_gym.core import draw
 from helix_gym.core.errors import InvalidMove, RecordError
 from helix_gym.core.parse import clean_latex, normalize_command
+from helix_gym.core.records import decode_value
 from helix_gym.core.registry import register_task
 from helix_gym.core.task import Puzzle, Task, TraceEvent, Verdict
 
@@ -301,18 +301,6 @@ def all_solutions(text: str) -> list[dict[str, int]]:
     search = _Search(equation(text), find_all=True)
     search.run()
     return search.solutions
-
-
-def _decode_state(raw: Any) -> Any:
-    """initial_state as the public judge reads it: JSON, else a Python literal (never code), else the text."""
-    if not isinstance(raw, str):
-        return raw
-    for reader in (json.loads, ast.literal_eval):
-        try:
-            return reader(raw)
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-            continue
-    return raw
 
 
 def columns_text(eq: Equation) -> str:
@@ -593,7 +581,7 @@ class CryptoMath(Task):
         return record
 
     def from_record(self, record: dict[str, Any]) -> Puzzle:
-        state = _decode_state(record.get("initial_state"))
+        state = decode_value(record.get("initial_state"))
         text = state.get("equation") if isinstance(state, dict) else None
         if not isinstance(text, str):
             found = _EQUATION_IN_TEXT.search(str(record.get("question_language") or ""))

@@ -25,11 +25,12 @@ import numpy as np
 from PIL import Image
 
 from helix_gym.core import draw
+from helix_gym.core.charts import SeriesChart
 from helix_gym.core.errors import InvalidMove
-from helix_gym.core.parse import normalize_command, parse_number
+from helix_gym.core.parse import normalize_command, parse_number, shown_number
+from helix_gym.core.records import int_list_from_record
 from helix_gym.core.registry import register_task
 from helix_gym.core.task import Puzzle, Task, TraceEvent, Verdict
-from helix_gym.tasks.algorithms.count_hills_and_valleys import BarRows, draw_bars, int_list_from_record, shown_number
 
 # level -> (fewest papers, most papers, most citations) (spec A3/A6 ladder)
 LADDER: dict[int, tuple[int, int, int]] = {1: (5, 10, 20), 2: (10, 20, 40), 3: (20, 30, 60), 4: (30, 40, 80),
@@ -71,6 +72,11 @@ def short_of(citations: Sequence[int], selected: Sequence[int]) -> list[str]:
     k = len(selected)
     return [f"paper {i} has {citations[i]} citations, fewer than the {k} papers selected" for i in selected
             if citations[i] < k]
+
+
+def layout(citations: Sequence[int], size: int) -> SeriesChart:
+    """Bars apart, two caption lines (the title and the step-mode selection count)."""
+    return SeriesChart(citations, size, gap=0.18, captions=2)
 
 
 @register_task
@@ -207,13 +213,18 @@ class HIndex(Task):
         return f"{rules}\n{state}\n{ask}"
 
     def render(self, puzzle: Puzzle, state: tuple[int, ...] | None = None, size: int = 512) -> Image.Image:
-        cites = puzzle.data["citations"]
-        geo = BarRows(cites, size, gap=0.18)
+        chart = layout(puzzle.data["citations"], size)
+        image, pen = chart.canvas()
         chosen = state or ()
-        status = "" if state is None else f"selected: {len(chosen)} paper{'' if len(chosen) == 1 else 's'}"
-        return draw_bars(cites, geo, background=draw.WHITE, fill=BAR, outline=BAR_EDGE,
-                         fills=dict.fromkeys(chosen, SELECTED_FILL), ink=dict.fromkeys(chosen, draw.ENTERED),
-                         caption="citations per paper (paper number below each bar)", status=status)
+        width = max(1, round(size / 256))
+        chart.caption(pen, 0, "citations per paper (paper number below each bar)")
+        chart.axes(pen, width=width)
+        chart.bars(pen, BAR, BAR_EDGE, fills=dict.fromkeys(chosen, SELECTED_FILL), width=width)
+        chart.value_labels(pen, colors=dict.fromkeys(chosen, draw.ENTERED))
+        chart.index_labels(pen)
+        if state is not None:
+            chart.caption(pen, 1, f"selected: {len(chosen)} paper{'' if len(chosen) == 1 else 's'}", draw.ENTERED)
+        return image
 
     # ---- step mode -------------------------------------------------------------------------------------
     def initial_state(self, puzzle: Puzzle) -> tuple[int, ...]:
@@ -266,7 +277,7 @@ class HIndex(Task):
 
     # ---- human play --------------------------------------------------------------------------------------
     def cell_at(self, puzzle: Puzzle, x: float, y: float, size: int = 512) -> tuple[int, int] | None:
-        i = BarRows(puzzle.data["citations"], size, gap=0.18).index_at(x, y)
+        i = layout(puzzle.data["citations"], size).index_at(x, y)
         return None if i is None else (0, i)
 
     def cell_command(self, puzzle: Puzzle, state: tuple[int, ...], cell: tuple[int, int], key: str) -> str | None:

@@ -15,21 +15,21 @@ known on `submit`, so feedback never tells that a chain is already the longest.
 
 from __future__ import annotations
 
-import ast
 import bisect
 import json
 import math
 import re
 from fractions import Fraction
-from itertools import pairwise
 from typing import Any, ClassVar
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image
 
 from helix_gym.core import draw
-from helix_gym.core.errors import InvalidMove, RecordError
+from helix_gym.core.charts import SeriesChart, fit_caption
+from helix_gym.core.errors import InvalidMove
 from helix_gym.core.parse import normalize_command, parse_ints, parse_number
+from helix_gym.core.records import int_list_from_record
 from helix_gym.core.registry import register_task
 from helix_gym.core.task import Puzzle, Task, TraceEvent, Verdict
 
@@ -41,11 +41,9 @@ LADDER: dict[int, tuple[tuple[int, int], tuple[int, int]]] = {
     4: ((30, 40), (1, 80)),
     5: ((40, 70), (1, 100)),
 }
-PER_ROW = 18  # the picture wraps the sequence into rows of at most this many points
 MAX_ANSWER_CHARS = 4000
 _TAKE = re.compile(r"^(?:take|pick|add|choose)(?: index)? #?(\d+)$")
 _DROP = ("drop", "back", "pop")
-_LIST = re.compile(r"\[\s*-?\d+(?:\s*,\s*-?\d+)*\s*\]")
 
 BACKGROUND = draw.WHITE
 LINE_GREY = (168, 168, 168)
@@ -92,18 +90,6 @@ def lis_chain(seq: list[int]) -> list[int]:
         chain.append(i)
         i = pred[i]
     return chain[::-1]
-
-
-def _decode_state(raw: Any) -> Any:
-    """initial_state as the public judge reads it: JSON, else a Python literal (never code), else the text."""
-    if not isinstance(raw, str):
-        return raw
-    for reader in (json.loads, ast.literal_eval):
-        try:
-            return reader(raw)
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-            continue
-    return raw
 
 
 def _state_json(seq: list[int]) -> str:
@@ -226,8 +212,7 @@ class LongestIncreasingSubsequence(Task):
                  "the one before it (equal values do not count as increasing).")
         ask = "Answer with the length of that subsequence as a single integer (not the subsequence itself)."
         if modality == "image":
-            rows = _layout_rows(len(seq))
-            wrap = f" in {rows} rows, top to bottom" if rows > 1 else ""
+            wrap = ", wrapped onto rows read top to bottom" if layout(seq, 512).rows > 1 else ""
             where = (f"The picture is a line chart of {len(seq)} numbers (left to right{wrap}): each value in red "
                      "above its point, its index (from 0) in grey below.")
         else:
@@ -293,12 +278,8 @@ class LongestIncreasingSubsequence(Task):
 
     # ---- human play --------------------------------------------------------------------------------------
     def cell_at(self, puzzle: Puzzle, x: float, y: float, size: int = 512) -> tuple[int, int] | None:
-        layout = _Layout(puzzle.data["sequence"], size)
-        for i in range(len(puzzle.data["sequence"])):
-            px, top, bottom = layout.column(i)
-            if abs(x - px) <= layout.spacing / 2 and top <= y <= bottom:
-                return (0, i)
-        return None
+        i = layout(puzzle.data["sequence"], size).index_at(x, y)
+        return None if i is None else (0, i)
 
     def cell_command(self, puzzle: Puzzle, state: tuple[int, ...], cell: tuple[int, int], key: str) -> str | None:
         """Any key on a point takes it; backspace or delete drops the last one."""
@@ -323,124 +304,37 @@ class LongestIncreasingSubsequence(Task):
         return record
 
     def from_record(self, record: dict[str, Any]) -> Puzzle:
-        state = _decode_state(record.get("initial_state"))
-        seq = state.get("sequence") if isinstance(state, dict) else state
-        if not isinstance(seq, list):
-            match = _LIST.search(str(record.get("question_language") or ""))
-            seq = json.loads(match.group(0)) if match else None
-        if (not isinstance(seq, list) or not seq
-                or not all(isinstance(v, int) and not isinstance(v, bool) for v in seq)):
-            raise RecordError(f"{self.name}: expected a non-empty list of whole numbers, got {seq!r}")
+        seq = int_list_from_record(record, "sequence", self.name, low=None)
         seed = record.get("seed")
-        return self.puzzle(self.record_level(record), {"sequence": [int(v) for v in seq]},
+        return self.puzzle(self.record_level(record), {"sequence": seq},
                            seed=int(seed) if seed is not None else None)
 
 
 # ---- drawing -----------------------------------------------------------------------------------------------
-def _layout_rows(n: int) -> int:
-    return max(1, math.ceil(n / PER_ROW))
-
-
-class _Layout:
-    """Where each point goes: the sequence wrapped into rows (panels) sharing one value scale.
-
-    A band on top holds the title and, in step mode, the chain; each panel has room for the value labels
-    above its highest point and for the index labels under its baseline."""
-
-    def __init__(self, seq: list[int], size: int) -> None:
-        n = len(seq)
-        self.size = size
-        self.rows = _layout_rows(n)
-        self.per_row = math.ceil(n / self.rows)
-        self.band = round(size * 0.12)
-        self.margin = size * 0.03
-        self.spacing = (size - 2 * self.margin) / self.per_row
-        self.panel_h = (size - self.band - self.margin) / self.rows
-        longest = max(len(str(v)) for v in seq)
-        widest = max((str(v) for v in set(seq) if len(str(v)) == longest), key=lambda t: draw.text_size(t, 20)[0])
-        self.value_fs = draw.fit_font_size(widest, self.spacing * 0.82, self.panel_h * 0.16, round(size / 18))
-        self.index_fs = draw.fit_font_size(str(n - 1), self.spacing * 0.72, self.panel_h * 0.13,
-                                           min(round(size / 24), self.value_fs))
-        self.radius = max(3.0, min(self.spacing * 0.2, self.panel_h * 0.05, size / 60))
-        self.vmin, self.vmax = min(seq), max(seq)
-
-    def panel(self, row: int) -> tuple[float, float, float]:
-        """(top, plot top, plot bottom) of a row's panel."""
-        top = self.band + row * self.panel_h
-        plot_top = top + self.value_fs * 1.5 + self.radius + 4
-        plot_bottom = top + self.panel_h - self.index_fs * 1.6 - self.radius - 4
-        return top, plot_top, plot_bottom
-
-    def x(self, i: int) -> float:
-        return self.margin + (i % self.per_row + 0.5) * self.spacing
-
-    def point(self, i: int, value: int) -> tuple[float, float]:
-        _, plot_top, plot_bottom = self.panel(i // self.per_row)
-        span = self.vmax - self.vmin
-        frac = 0.5 if span == 0 else (value - self.vmin) / span
-        return self.x(i), plot_bottom - frac * (plot_bottom - plot_top)
-
-    def column(self, i: int) -> tuple[float, float, float]:
-        """(x, top, bottom) of the strip of the picture that belongs to point i (for clicks)."""
-        top = self.band + (i // self.per_row) * self.panel_h
-        return self.x(i), top, top + self.panel_h
+def layout(seq: list[int], size: int) -> SeriesChart:
+    """Points; two caption lines (the title and the step-mode chain)."""
+    return SeriesChart(seq, size, points=True, captions=2, max_rows=4)
 
 
 def _render(seq: list[int], state: tuple[int, ...] | None, size: int) -> Image.Image:
-    layout = _Layout(seq, size)
-    image = Image.new("RGB", (size, size), BACKGROUND)
-    pen = ImageDraw.Draw(image)
-    chosen = set(state or ())
-    points = [layout.point(i, v) for i, v in enumerate(seq)]
-    line_w = max(1, round(min(layout.spacing, layout.panel_h) / 40))
-    for row in range(layout.rows):
-        top, _, plot_bottom = layout.panel(row)
-        pen.rectangle((round(layout.margin), round(top + 2), round(size - layout.margin),
-                       round(top + layout.panel_h - 2)), fill=PANEL_TINT)
-        base = plot_bottom + layout.radius + 2
-        pen.line((round(layout.margin), round(base), round(size - layout.margin), round(base)), fill=LINE_GREY)
-        lo, hi = row * layout.per_row, min(len(seq), (row + 1) * layout.per_row)
-        if hi - lo > 1:
-            pen.line([(round(x), round(y)) for x, y in points[lo:hi]], fill=LINE_GREY, width=line_w)
-    if state:  # the chain, segment by segment within a row
-        for a, b in pairwise(state):
-            if a // layout.per_row == b // layout.per_row:
-                (x0, y0), (x1, y1) = points[a], points[b]
-                pen.line((round(x0), round(y0), round(x1), round(y1)), fill=draw.ENTERED, width=line_w * 2)
-    rad = layout.radius
-    widths = {k: draw.text_size("0" * k, layout.value_fs)[0] for k in {len(str(v)) for v in seq}}
-    for i, ((x, y), v) in enumerate(zip(points, seq)):
-        taken = i in chosen
-        r = rad * 1.35 if taken else rad
-        fill = draw.ENTERED if taken else draw.WHITE
-        pen.ellipse((round(x - r), round(y - r), round(x + r), round(y + r)), fill=fill, outline=draw.BLACK,
-                    width=max(1, round(rad / 3)))
-        text = str(v)
-        w = widths[len(text)]
-        pen.rectangle((round(x - w / 2 - 1), round(y - r - 2 - layout.value_fs * 0.8), round(x + w / 2 + 1),
-                       round(y - r - 2)), fill=PANEL_TINT)  # keeps lines from running through the label
-        draw.draw_text(pen, (x, y - r - 2), text, layout.value_fs, VALUE_RED, anchor="md")
-        _, _, plot_bottom = layout.panel(i // layout.per_row)
-        draw.draw_text(pen, (x, plot_bottom + rad + 4), str(i), layout.index_fs,
-                       draw.ENTERED if taken else INDEX_GREY, anchor="ma")
-    title = f"{len(seq)} values: value above each point (red), index below (grey)"
-    line_h = layout.band / 2
-    draw.draw_text(pen, (size / 2, line_h * 0.55), title,
-                   draw.fit_font_size(title, size * 0.95, line_h * 0.8, round(size / 30)))
+    chart = layout(seq, size)
+    image, pen = chart.canvas(BACKGROUND)
+    chart.panels(pen, PANEL_TINT)
+    chart.axes(pen, LINE_GREY)
+    line_w = max(1, round(chart.slot / 24))
+    chart.line(pen, range(len(seq)), LINE_GREY, line_w)
+    if state:
+        chart.line(pen, state, draw.ENTERED, line_w * 2)
+    taken = set(state or ())
+    chart.markers(pen, draw.WHITE, draw.BLACK, fills=dict.fromkeys(taken, draw.ENTERED), enlarged=taken,
+                  width=max(1, round(chart.radius / 3)))
+    chart.value_labels(pen, VALUE_RED, box=PANEL_TINT)
+    chart.index_labels(pen, INDEX_GREY, colors=dict.fromkeys(taken, draw.ENTERED))
+    chart.caption(pen, 0, f"{len(seq)} values: value above each point (red), index below (grey)")
     if state is not None:
-        caption = _chain_caption([seq[i] for i in state], size * 0.95, round(size / 30))
-        draw.draw_text(pen, (size / 2, line_h * 1.45), caption,
-                       draw.fit_font_size(caption, size * 0.95, line_h * 0.8, round(size / 30)), draw.ENTERED)
+        values = [str(seq[i]) for i in state]
+        prefix = f"chain ({len(values)}): "
+        text, font = (fit_caption(values, prefix, "", size * 0.95, round(size / 30), sep=" < ") if values
+                      else (prefix + "empty - take a first value", None))
+        chart.caption(pen, 1, text, draw.ENTERED, font)
     return image
-
-
-def _chain_caption(values: list[int], width: float, font_size: int) -> str:
-    """`chain (3): 2 < 5 < 9`, dropping the oldest values while it is too wide (ASCII only: the kit's font)."""
-    if not values:
-        return "chain (0): empty - take a first value"
-    shown = list(map(str, values))
-    for skip in range(len(shown)):
-        text = f"chain ({len(values)}): " + " < ".join((["..."] if skip else []) + shown[skip:])
-        if draw.text_size(text, font_size)[0] <= width:
-            return text
-    return f"chain ({len(values)}): ... < {shown[-1]}"

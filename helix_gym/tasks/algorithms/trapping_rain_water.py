@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -27,17 +28,12 @@ import numpy as np
 from PIL import Image
 
 from helix_gym.core import draw
+from helix_gym.core.charts import MAX_ITEMS, SeriesChart
 from helix_gym.core.errors import InvalidMove
-from helix_gym.core.parse import clean_latex, normalize_command
+from helix_gym.core.parse import clean_latex, normalize_command, parse_number, shown_number
+from helix_gym.core.records import int_list_from_record
 from helix_gym.core.registry import register_task
 from helix_gym.core.task import Puzzle, Task, TraceEvent, Verdict
-from helix_gym.tasks.algorithms.largest_rectangle_in_histogram import (
-    MAX_ANSWER_CHARS,
-    Histogram,
-    heights_from_record,
-    read_number,
-    shown,
-)
 
 # level -> (fewest bars, most bars); heights are U{0..20} at every level (spec A9.3)
 LADDER: dict[int, tuple[int, int]] = {1: (5, 10), 2: (10, 20), 3: (20, 30), 4: (30, 40), 5: (40, 70)}
@@ -47,10 +43,16 @@ _WATER = re.compile(r"^water\s+(\d+)(?:\s*(?:\.\.|-|–|to)\s*(\d+))?\s+(\d+)$")
 _PER_COLUMN = re.compile(r"^\s*water per column\s*:?\s*\[([^\[\]]*)\]\s*$", re.I)
 _INT = re.compile(r"^[+-]?\d+$")
 PER_COLUMN = "water per column"
+MAX_ANSWER_CHARS = 500
 
 BAR_FILL: draw.Color = (175, 175, 185)
 BAR_EDGE: draw.Color = (70, 70, 80)
 WATER_FILL: draw.Color = (150, 200, 250)
+
+
+def layout(height: Sequence[int], size: int, step: bool = False) -> SeriesChart:
+    """Touching bars, two caption lines, and in step pictures a line for the water amounts under the bars."""
+    return SeriesChart(height, size, gap=0, captions=2, under=1 if step else 0)
 
 
 @lru_cache(maxsize=4096)
@@ -165,9 +167,11 @@ class TrappingRainWater(Task):
     def verify(self, puzzle: Puzzle, answer: str) -> Verdict:
         try:
             text = str(answer)
-            if len(text) <= MAX_ANSWER_CHARS and _PER_COLUMN.match(clean_latex(text)):
+            if len(text) > MAX_ANSWER_CHARS:
+                return self._judge_total(puzzle.data["height"], None)
+            if _PER_COLUMN.match(clean_latex(text)):
                 return self._judge_columns(puzzle.data["height"], clean_latex(text))
-            return self._judge_total(puzzle.data["height"], read_number(text))
+            return self._judge_total(puzzle.data["height"], parse_number(text))
         except Exception:  # never raise on model text
             return Verdict.wrong("expected exactly one number, the units of water trapped")
 
@@ -179,7 +183,7 @@ class TrappingRainWater(Task):
         best = sum(water_per_column(height))
         if value == best:
             return Verdict.ok(parsed=best)
-        text = shown(value)
+        text = shown_number(value)
         if value.denominator != 1:
             return Verdict.wrong(f"{text} is not a whole number, but water fills whole unit squares between "
                                  "whole-number bars", parsed=text)
@@ -238,18 +242,19 @@ class TrappingRainWater(Task):
 
     def render(self, puzzle: Puzzle, state: tuple[int, ...] | None = None, size: int = 512) -> Image.Image:
         h = puzzle.data["height"]
-        chart = Histogram(h, size, extra_rows=1 if state is not None else 0)
-        chart.caption(0, "rain water: heights above the bars, positions (from 0) below")
-        chart.bars(BAR_FILL, BAR_EDGE)
+        chart = layout(h, size, step=state is not None)
+        image, pen = chart.canvas()
+        chart.caption(pen, 0, "rain water: heights above the bars, positions (from 0) below")
+        chart.bars(pen, BAR_FILL, BAR_EDGE)
         if state is not None:
             for i, w in enumerate(state):
-                chart.span(i, h[i], h[i] + w, WATER_FILL, draw.ENTERED)
-            chart.caption(1, "blue: water entered; its units per column in the bottom row", draw.ENTERED)
-            chart.extra_row([str(w) if w else "" for w in state], 1, draw.ENTERED)
-        chart.axes()
-        chart.value_labels()
-        chart.index_labels()
-        return chart.image
+                chart.span(pen, i, h[i], h[i] + w, WATER_FILL, draw.ENTERED)
+            chart.caption(pen, 1, "blue: water entered; its units per column in the bottom row", draw.ENTERED)
+            chart.under_labels(pen, {i: str(w) for i, w in enumerate(state) if w})
+        chart.axes(pen, draw.BLACK, width=max(2, round(size / 256)))
+        chart.value_labels(pen)
+        chart.index_labels(pen)
+        return image
 
     # ---- step mode -------------------------------------------------------------------------------------
     def initial_state(self, puzzle: Puzzle) -> tuple[int, ...]:
@@ -317,7 +322,7 @@ class TrappingRainWater(Task):
         return record
 
     def from_record(self, record: dict[str, Any]) -> Puzzle:
-        height = heights_from_record(record, "height", self.name)
+        height = int_list_from_record(record, "height", self.name, max_len=MAX_ITEMS)
         seed = record.get("seed")
         return self.puzzle(self.record_level(record), {"height": height},
                            seed=int(seed) if seed is not None else None)

@@ -13,7 +13,6 @@ cards with a new one labelled #5, #6, #7.
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from collections import Counter
@@ -29,6 +28,7 @@ from helix_gym.core import arith
 from helix_gym.core.draw import ENTERED, GRID_LINE, draw_text, fit_font_size, tiles
 from helix_gym.core.errors import InvalidMove, RecordError
 from helix_gym.core.parse import normalize_command, parse_number
+from helix_gym.core.records import int_list_from_record
 from helix_gym.core.registry import register_task
 from helix_gym.core.task import Puzzle, Task, TraceEvent, Verdict
 
@@ -228,18 +228,6 @@ def _cards_text(numbers: list[int], cards: tuple[Card, ...]) -> str:
 
 def _times(k: int) -> str:
     return {0: "0 times", 1: "once", 2: "twice"}.get(k, f"{k} times")
-
-
-def _decode_state(raw: Any) -> Any:
-    """initial_state as the public judge reads it: JSON, else a Python literal (never code), else the text."""
-    if not isinstance(raw, str):
-        return raw
-    for reader in (json.loads, ast.literal_eval):
-        try:
-            return reader(raw)
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-            continue
-    return raw
 
 
 # ---- the task ------------------------------------------------------------------------------------------
@@ -465,25 +453,12 @@ class TwentyFourPoints(Task):
                                 initial_state={"numbers": list(puzzle.data["numbers"])})
 
     def from_record(self, record: dict[str, Any]) -> Puzzle:
-        state = _decode_state(record.get("initial_state"))
-        numbers = state.get("numbers") if isinstance(state, dict) else state
-        if not isinstance(numbers, list):
-            numbers = _numbers_from_question(str(record.get("question_language", "")))
-        if (not isinstance(numbers, list) or len(numbers) != 4
-                or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in numbers)):
-            raise RecordError(f"24 Points: expected four positive whole numbers, got {numbers!r}")
-        numbers = sorted(numbers)
+        numbers = sorted(int_list_from_record(record, "numbers", "24 Points", min_len=4, max_len=4, low=1))
         if not solvable(numbers):
             raise RecordError(f"24 Points: {numbers} cannot make 24")
         seed = record.get("seed")
         return self.puzzle(self.record_level(record), {"numbers": numbers},
                            seed=int(seed) if seed is not None else None)
-
-
-def _numbers_from_question(text: str) -> list[int] | None:
-    """The `[a, b, c, d]` list of a text-variant question, for records without initial_state."""
-    match = re.search(r"\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]", text)
-    return [int(t) for t in re.findall(r"\d+", match.group(1))] if match else None
 
 
 def _tile_boxes(count: int, size: int) -> list[tuple[float, float, float, float]]:

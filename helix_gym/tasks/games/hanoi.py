@@ -27,8 +27,6 @@ to peg b. The position is (pegs, move log); the log, as `(d,p)` pairs, is the an
 
 from __future__ import annotations
 
-import ast
-import json
 import re
 from functools import lru_cache
 from itertools import pairwise
@@ -40,6 +38,7 @@ from PIL import Image, ImageDraw
 from helix_gym.core.draw import ENTERED, GIVEN, GRID_LINE, WHITE, draw_text, fit_font_size
 from helix_gym.core.errors import InvalidMove, RecordError
 from helix_gym.core.parse import clean_latex, normalize_command
+from helix_gym.core.records import decode_value
 from helix_gym.core.registry import register_task
 from helix_gym.core.task import Puzzle, Task, TraceEvent, Verdict
 
@@ -188,13 +187,9 @@ def _parse_pegs(value: Any) -> Pegs:
     position of disks 1..n."""
     if isinstance(value, str):
         text = value.strip()
-        try:
-            value = json.loads(text)
-        except ValueError:
-            try:
-                value = ast.literal_eval(text)
-            except (ValueError, SyntaxError, MemoryError, RecursionError) as exc:
-                raise RecordError(f"Hanoi: unreadable initial_state {text[:60]!r}") from exc
+        value = decode_value(text)
+        if isinstance(value, str):
+            raise RecordError(f"Hanoi: unreadable initial_state {text[:60]!r}")
     if not isinstance(value, (list, tuple)) or len(value) != 3 or any(not isinstance(p, (list, tuple)) for p in value):
         raise RecordError("Hanoi: initial_state must be a list of three peg lists")
     try:

@@ -7,7 +7,6 @@ between vertical neighbours, a space an opening. The public judge never tests wa
 
 from __future__ import annotations
 
-import re
 from collections import deque
 from typing import Any, ClassVar
 
@@ -16,7 +15,7 @@ from PIL import Image
 
 from helix_gym.core.draw import GRID_LINE, WHITE, GridCanvas, draw_text, fit_font_size
 from helix_gym.core.errors import InvalidMove, RecordError
-from helix_gym.core.parse import clean_latex, normalize_command
+from helix_gym.core.parse import DIRECTION_WORDS, normalize_command, parse_moves
 from helix_gym.core.registry import register_task
 from helix_gym.core.task import Puzzle, Task, TraceEvent, Verdict
 
@@ -24,8 +23,6 @@ DIRS = ("up", "down", "left", "right")
 _DELTA = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
 _BIT = {"up": 1, "down": 2, "left": 4, "right": 8}
 _BACK = {"up": "down", "down": "up", "left": "right", "right": "left"}
-_WORDS = {**{d: d for d in DIRS}, "u": "up", "d": "down", "l": "left", "r": "right"}
-_SPLIT = re.compile(r"->|→|[\s,;/|>\-\[\](){}\"'`.:]+")
 
 CELL_TINT = (230, 243, 255)  # the official light blue
 TRAIL = (255, 240, 170)
@@ -283,7 +280,7 @@ class Maze(Task):
     def verify(self, puzzle: Puzzle, answer: str) -> Verdict:
         """Any walk that never crosses a wall and stops on E is correct; revisits and detours are fine."""
         try:
-            moves = _parse_moves(answer)
+            moves = parse_moves(answer, DIRECTION_WORDS)
         except ValueError as exc:
             return Verdict.wrong(str(exc))
         except Exception:  # the verifier must never raise on model text
@@ -375,7 +372,7 @@ class Maze(Task):
         return (r, c, ())
 
     def apply(self, puzzle: Puzzle, state: tuple, move: str) -> tuple[int, int, tuple[str, ...]]:
-        word = _WORDS.get(normalize_command(move))
+        word = DIRECTION_WORDS.get(normalize_command(move))
         if word is None:
             raise InvalidMove(f"unknown command {str(move)[:40]!r}; use up, down, left or right")
         r, c, done = state
@@ -455,22 +452,6 @@ def _cell(cell: tuple[int, int]) -> str:
 
 def _index(data: dict[str, Any], cell: list[int]) -> int:
     return cell[0] * data["cols"] + cell[1]
-
-
-def _parse_moves(answer: str) -> list[str]:
-    """Direction words in any case, separated by spaces, commas, arrows or newlines; u/d/l/r too.
-
-    Raises ValueError naming the first token that is not a direction (a typo is an error, not a skip)."""
-    text = clean_latex(str(answer)).lower()
-    moves = []
-    for token in _SPLIT.split(text):
-        if not token:
-            continue
-        word = _WORDS.get(token)
-        if word is None:
-            raise ValueError(f"unknown move {token[:30]!r}")
-        moves.append(word)
-    return moves
 
 
 def _trail(data: dict[str, Any], state: tuple) -> set[tuple[int, int]]:

@@ -27,15 +27,13 @@ from PIL import Image
 
 from helix_gym.core.draw import GRID_LINE, WHITE, GridCanvas
 from helix_gym.core.errors import InvalidMove, RecordError
-from helix_gym.core.parse import clean_latex, normalize_command
+from helix_gym.core.parse import DIRECTION_WORDS, normalize_command, parse_moves
 from helix_gym.core.registry import register_task
 from helix_gym.core.task import Puzzle, Task, TraceEvent, Verdict
 
 DIRS = ("up", "down", "left", "right")
 _DELTA = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
 _BACK = {"up": "down", "down": "up", "left": "right", "right": "left"}
-_WORDS = {**{d: d for d in DIRS}, "u": "up", "d": "down", "l": "left", "r": "right"}
-_SPLIT = re.compile(r"->|→|[\s,;/|>\-\[\](){}\"'`.:]+")
 LADDER = {level: (level + 5, level) for level in range(1, 6)}  # level -> (board side, apples); snake length 2
 MAX_NODES = 60_000  # A* expansions before an instance counts as unsolvable (redrawn); solvable ones need far fewer
 MAX_DRAWS = 200
@@ -218,20 +216,6 @@ def _parse_state(raw: Any) -> dict[str, Any]:
     return {"rows": rows, "cols": cols, "snake": snake, "direction": direction, "apples": apples}
 
 
-def _parse_moves(answer: Any) -> list[str]:
-    """Direction words in any case, separated by spaces, commas, arrows or newlines; u/d/l/r too.
-
-    Raises ValueError naming the first token that is not a direction (a typo is an error, not a skip)."""
-    moves = []
-    for token in _SPLIT.split(clean_latex(str(answer)).lower()):
-        if token:
-            word = _WORDS.get(token)
-            if word is None:
-                raise ValueError(f"unknown move {token[:30]!r}")
-            moves.append(word)
-    return moves
-
-
 @register_task
 class Nibbles(Task):
     """Classic Snake on an open board: eat every apple.
@@ -350,7 +334,7 @@ class Nibbles(Task):
     def verify(self, puzzle: Puzzle, answer: str) -> Verdict:
         """Replays the moves: any illegal move fails the answer; at the end no apple may be left."""
         try:
-            moves = _parse_moves(answer)
+            moves = parse_moves(answer, DIRECTION_WORDS)
         except ValueError as exc:
             return Verdict.wrong(str(exc))
         except Exception:  # the verifier must never raise on model text
@@ -436,7 +420,7 @@ class Nibbles(Task):
         return _cells(puzzle.data["snake"], cols), _cells(puzzle.data["apples"], cols), ()
 
     def apply(self, puzzle: Puzzle, state: tuple, move: str) -> tuple:
-        word = _WORDS.get(normalize_command(move))
+        word = DIRECTION_WORDS.get(normalize_command(move))
         if word is None:
             raise InvalidMove(f"unknown command {str(move)[:40]!r}; use up, down, left or right")
         snake, apples, log = state
@@ -525,7 +509,7 @@ class Nibbles(Task):
         probe = self.puzzle(level, {**data, "solution": []})
         answer = record.get("answer")
         if isinstance(answer, str) and self.verify(probe, answer).correct:
-            solution = _parse_moves(answer)
+            solution = parse_moves(answer, DIRECTION_WORDS)
         else:
             board = _board_of(data["rows"], data["cols"])
             solution = _astar(board, _cells(data["snake"], data["cols"]), _cells(data["apples"], data["cols"]),

@@ -18,10 +18,8 @@ tile K if it touches the gap. The position is (board as 16 numbers, move log); t
 
 from __future__ import annotations
 
-import ast
 import bisect
 import heapq
-import json
 import re
 from typing import Any, ClassVar
 
@@ -30,7 +28,8 @@ from PIL import Image
 
 from helix_gym.core.draw import ENTERED, GIVEN, GRID_LINE, WHITE, GridCanvas
 from helix_gym.core.errors import InvalidMove, RecordError
-from helix_gym.core.parse import clean_latex, normalize_command
+from helix_gym.core.parse import DIRECTION_WORDS, move_tokens, normalize_command
+from helix_gym.core.records import decode_value
 from helix_gym.core.registry import register_task
 from helix_gym.core.task import Puzzle, Task, TraceEvent, Verdict
 
@@ -40,8 +39,6 @@ GOAL = (*range(1, CELLS), 0)
 DIRS = ("up", "down", "left", "right")
 # where the moving tile sits relative to the gap, for each word (tile semantics)
 _SOURCE = {"up": SIDE, "down": -SIDE, "left": 1, "right": -1}
-_WORDS = {**{d: d for d in DIRS}, "u": "up", "d": "down", "l": "left", "r": "right"}
-_SPLIT = re.compile(r"->|→|[\s,;/|>\-\[\](){}\"'`.:]+")
 _STEP = re.compile(r"^(?:move\s+|slide\s+)?(?:(?P<word>up|down|left|right|u|d|l|r)|(?:tile\s*)?(?P<tile>\d{1,3}))$")
 # level -> (shortest, longest) optimal solution length
 BANDS = {1: (1, 3), 2: (4, 5), 3: (6, 7), 4: (8, 9), 5: (10, 24), 6: (25, 32)}
@@ -289,18 +286,17 @@ def _pretty(board: Board) -> list[str]:
 
 def _parse_answer(answer: str) -> list[tuple[str, int]]:
     """Moves as (kind, value): ("word", 0-3 index into DIRS) or ("tile", k); ValueError on anything else."""
-    text = clean_latex(str(answer)[:MAX_ANSWER_CHARS]).lower()
-    tokens = [t for t in _SPLIT.split(text) if t]
-    words = [t for t in tokens if t in _WORDS]
+    tokens = move_tokens(str(answer)[:MAX_ANSWER_CHARS])
+    words = [t for t in tokens if t in DIRECTION_WORDS]
     numbers = [t for t in tokens if t.isdigit()]
-    bad = next((t for t in tokens if t not in _WORDS and not t.isdigit()), None)
+    bad = next((t for t in tokens if t not in DIRECTION_WORDS and not t.isdigit()), None)
     if bad is not None:
         raise ValueError(f"unknown move {bad[:30]!r}")
     if words and numbers:
         raise ValueError("the answer mixes direction words and tile numbers; use one form")
     if numbers:
         return [("tile", int(t)) for t in numbers]
-    return [("word", DIRS.index(_WORDS[t])) for t in words]
+    return [("word", DIRS.index(DIRECTION_WORDS[t])) for t in words]
 
 
 def _parse_board(value: Any) -> Board:
@@ -308,13 +304,9 @@ def _parse_board(value: Any) -> Board:
     solvable 4×4 arrangement of 0-15."""
     if isinstance(value, str):
         text = value.replace("\\n", "\n").strip()
-        try:
-            value = json.loads(text)
-        except ValueError:
-            try:
-                value = ast.literal_eval(text)
-            except (ValueError, SyntaxError, MemoryError, RecursionError) as exc:
-                raise RecordError(f"SlidingPuzzle: unreadable initial_state {text[:60]!r}") from exc
+        value = decode_value(text)
+        if isinstance(value, str):
+            raise RecordError(f"SlidingPuzzle: unreadable initial_state {text[:60]!r}")
     if not isinstance(value, (list, tuple)) or len(value) != SIDE or any(
             not isinstance(row, (list, tuple)) or len(row) != SIDE for row in value):
         raise RecordError("SlidingPuzzle: initial_state must be 4 rows of 4 numbers")
@@ -517,7 +509,7 @@ class SlidingPuzzle(Task):
             raise InvalidMove(f"unknown command {str(move)[:40]!r}; use up, down, left, right or tile K")
         gap = board.index(0)
         if match.group("word"):
-            word = _WORDS[match.group("word")]
+            word = DIRECTION_WORDS[match.group("word")]
             nxt = slide(board, word)
             if nxt is None:
                 side = {"up": "below", "down": "above", "left": "right of", "right": "left of"}[word]

@@ -21,7 +21,6 @@ Step grammar (one command per step; the env adds undo, restart, submit, answer):
 from __future__ import annotations
 
 import heapq
-import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from itertools import permutations
@@ -32,15 +31,12 @@ from PIL import Image, ImageDraw
 
 from helix_gym.core.draw import GRID_LINE, PAPER, GridCanvas
 from helix_gym.core.errors import InvalidMove, RecordError
-from helix_gym.core.parse import clean_latex, normalize_command
+from helix_gym.core.parse import DIRECTION_WORDS, normalize_command, parse_moves
 from helix_gym.core.registry import register_task
 from helix_gym.core.task import Puzzle, Task, TraceEvent, Verdict
 
 DIRS = ("up", "down", "left", "right")
 _INDEX = {d: k for k, d in enumerate(DIRS)}
-_WORDS = {**{d: d for d in DIRS}, "u": "up", "d": "down", "l": "left", "r": "right"}
-_SPLIT = re.compile(r"->|→|[\s,;/|>\-\[\](){}\"'`.:]+")
-_COMPACT = re.compile(r"^[udlr]{2,}$")
 INF = 10**6
 
 
@@ -659,25 +655,6 @@ def _generate(rng: np.random.Generator, lad: _Ladder) -> tuple[list[str], list[s
 
 
 # ---- answers -----------------------------------------------------------------------------------------------
-def _parse_moves(answer: str) -> list[str]:
-    """Whole direction words in any case (or the whole words u/d/l/r), separated by spaces, commas, arrows,
-    brackets or newlines. Letters inside a word are never read as moves: a token that is not a direction
-    word is an error (ValueError naming it), so stray prose cannot add or drop a move."""
-    text = clean_latex(str(answer)).lower()
-    moves = []
-    for token in _SPLIT.split(text):
-        if not token:
-            continue
-        word = _WORDS.get(token)
-        if word is None:
-            if _COMPACT.match(token):
-                raise ValueError(f"unknown move {token[:30]!r}: write each move as a separate word, "
-                                 "e.g. `up left left` (run-together letters are not read)")
-            raise ValueError(f"unknown move {token[:30]!r}")
-        moves.append(word)
-    return moves
-
-
 def _parse_grid(raw: Any) -> list[str]:
     """The rows of an official initial_state (a string, or a list of rows or of characters)."""
     if isinstance(raw, list):
@@ -845,7 +822,7 @@ class Sokoban(Task):
     def verify(self, puzzle: Puzzle, answer: str) -> Verdict:
         """Replay the moves from the start: each must be legal, and every box must end on a goal."""
         try:
-            moves = _parse_moves(answer)
+            moves = parse_moves(answer, DIRECTION_WORDS)
         except ValueError as exc:
             return Verdict.wrong(str(exc))
         except Exception:  # the verifier must never raise on model text
@@ -950,7 +927,7 @@ class Sokoban(Task):
         return (board.player, tuple(sorted(board.boxes)), ())
 
     def apply(self, puzzle: Puzzle, state: tuple, move: str) -> tuple[int, tuple[int, ...], tuple[str, ...]]:
-        word = _WORDS.get(normalize_command(move))
+        word = DIRECTION_WORDS.get(normalize_command(move))
         if word is None:
             raise InvalidMove(f"unknown command {str(move)[:40]!r}; use up, down, left or right")
         board = _board_of(puzzle)
