@@ -29,8 +29,6 @@ def test_kit_is_deterministic():
         _grid,
         lambda: draw.draw_graph(draw.grid_layout(7, 3), [(0, 1, "3"), (1, 5, "12"), (2, 6, None)], size=200,
                                 directed=True),
-        lambda: draw.bar_chart([3, 0, 5, 2], size=200, labels=["a", "b", "c", "d"]),
-        lambda: draw.line_chart([7, 1, 5, 3, 6, 4], size=200),
         lambda: draw.tiles(["3", "8", "8", "3"], size=200, title="24"),
     ]
     for make in pictures:

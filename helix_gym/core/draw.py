@@ -1,4 +1,5 @@
-"""The drawing kit every task renders with: grids, graphs, charts and tiles, drawn with PIL.
+"""The drawing kit every task renders with: grids, tiles and the primitives below; graphs live in
+graph_draw.py and wrapped series charts in charts.py.
 
 Deterministic to the byte for a given Pillow/FreeType: no randomness, no system fonts (Pillow's bundled
 scalable font), integer coordinates. Tasks draw at about the requested size; `letterbox` fits any picture
@@ -273,59 +274,6 @@ def draw_graph(
 def grid_layout(n: int, columns: int, spacing: float = 2.0) -> dict[int, tuple[float, float]]:
     """Node k at row k // columns, column k % columns (the MM-HELIX graph grid), y growing downwards."""
     return {k: ((k % columns) * spacing, (k // columns) * spacing) for k in range(n)}
-
-
-def bar_chart(values: Sequence[float], size: int = 512, labels: Sequence[str] | None = None,
-              colors: Sequence[Color] | None = None, value_labels: bool = True, title: str | None = None,
-              background: Color = WHITE) -> Image.Image:
-    """Vertical bars from a zero baseline, one per value, with the value printed on each bar."""
-    image = Image.new("RGB", (size, size), background)
-    draw = ImageDraw.Draw(image)
-    n = max(1, len(values))
-    top = size * (0.12 if title else 0.06)
-    bottom, left, right = size * 0.9, size * 0.06, size * 0.97
-    if title:
-        draw_text(draw, (size / 2, size * 0.05), title, max(12, size // 30))
-    vmax = max([1.0, *[float(v) for v in values]])
-    slot = (right - left) / n
-    bar_w = slot * 0.78
-    fs = fit_font_size("9999", bar_w, size * 0.05, max(8, int(size / 30)))
-    draw.line((round(left), round(bottom), round(right), round(bottom)), fill=BLACK, width=2)
-    for i, v in enumerate(values):
-        x0 = left + i * slot + (slot - bar_w) / 2
-        y0 = bottom - (bottom - top) * (float(v) / vmax)
-        color = (colors[i] if colors else PALETTE[0])
-        draw.rectangle((round(x0), round(y0), round(x0 + bar_w), round(bottom)), fill=color, outline=BLACK)
-        if value_labels:
-            draw_text(draw, (x0 + bar_w / 2, y0 - fs * 0.7), _fmt(v), fs)
-        if labels:
-            draw_text(draw, (x0 + bar_w / 2, bottom + fs), labels[i], fs, GRID_LINE)
-    return image
-
-
-def line_chart(values: Sequence[float], size: int = 512, labels: Sequence[str] | None = None,
-               title: str | None = None, color: Color = PALETTE[0], background: Color = WHITE) -> Image.Image:
-    """A polyline through the values with a marker and the value at every point (stock prices)."""
-    image = Image.new("RGB", (size, size), background)
-    draw = ImageDraw.Draw(image)
-    n = max(2, len(values))
-    top = size * (0.14 if title else 0.08)
-    bottom, left, right = size * 0.88, size * 0.08, size * 0.95
-    if title:
-        draw_text(draw, (size / 2, size * 0.05), title, max(12, size // 30))
-    vmin, vmax = min(values), max(values)
-    rng = (vmax - vmin) or 1.0
-    fs = max(8, min(18, int(size / (2.2 * n + 10))))
-    pts = [(left + (right - left) * i / (n - 1), bottom - (bottom - top) * (v - vmin) / rng)
-           for i, v in enumerate(values)]
-    draw.line((round(left), round(bottom + fs), round(right), round(bottom + fs)), fill=GRID_LINE, width=1)
-    draw.line([(round(x), round(y)) for x, y in pts], fill=color, width=3)
-    for i, ((x, y), v) in enumerate(zip(pts, values)):
-        draw.ellipse((round(x - 4), round(y - 4), round(x + 4), round(y + 4)), fill=color)
-        draw_text(draw, (x, y - fs), _fmt(v), fs)
-        if labels:
-            draw_text(draw, (x, bottom + fs * 2), labels[i], fs, GRID_LINE)
-    return image
 
 
 def tiles(texts: Sequence[str], size: int = 512, per_row: int | None = None, fill: Color = WHITE,
