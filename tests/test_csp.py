@@ -1,0 +1,228 @@
+"""The constraint solver of the grid kit: propagators, solution counting, random solutions, traced search."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from helix_gym.core.csp import Csp, Table, mask, value_of, values_of
+from helix_gym.core.task import TRACE_KINDS
+
+
+def latin(n: int) -> Csp:
+    csp = Csp.uniform(n * n, range(1, n + 1))
+    for r in range(n):
+        csp.all_different([r * n + c for c in range(n)], f"row {r}")
+    for c in range(n):
+        csp.all_different([r * n + c for r in range(n)], f"column {c}")
+    return csp
+
+
+def is_latin(values: tuple[int, ...], n: int) -> bool:
+    rows = [values[r * n:(r + 1) * n] for r in range(n)]
+    return all(sorted(r) == list(range(1, n + 1)) for r in rows) and all(
+        sorted(col) == list(range(1, n + 1)) for col in zip(*rows))
+
+
+# a 4x4 Futoshiki with one solution: givens (0,0)=1 and (3,3)=1 plus a chain of signs
+FUT_SOLUTION = (1, 2, 3, 4,
+                2, 3, 4, 1,
+                3, 4, 1, 2,
+                4, 1, 2, 3)
+
+
+def small_futoshiki() -> Csp:
+    csp = latin(4)
+    csp.assign(0, 1)
+    csp.assign(15, 3)
+    for a, b in [(0, 1), (1, 2), (2, 3), (4, 5), (5, 6), (8, 9), (3, 7)]:
+        lo, hi = (a, b) if FUT_SOLUTION[a] < FUT_SOLUTION[b] else (b, a)
+        csp.less(lo, hi, f"sign {lo}<{hi}")
+    return csp
+
+
+def test_masks_and_values():
+    m = mask([1, 3, 4])
+    assert m == 0b11010 and values_of(m) == (1, 3, 4)
+    assert value_of(mask([5])) == 5
+    big = mask([2, 40, 63])
+    assert values_of(big) == (2, 40, 63)
+    assert values_of(0) == ()
+
+
+def test_latin_squares_are_counted_exactly():
+    assert latin(3).count_solutions(limit=1000) == 12
+    assert latin(4).count_solutions(limit=1000) == 576
+    assert latin(4).count_solutions(limit=2) == 2  # stops at the limit
+
+
+def test_every_counted_solution_is_valid_and_distinct():
+    found = latin(4).solutions(limit=1000)
+    assert len(set(found)) == 576 and all(is_latin(s, 4) for s in found)
+
+
+def test_a_small_futoshiki_is_unique():
+    csp = small_futoshiki()
+    assert csp.solutions(2) == [FUT_SOLUTION]
+    assert csp.count_solutions() == 1
+
+
+def test_contradictions_give_no_solution():
+    csp = latin(3)
+    csp.assign(0, 1)
+    csp.assign(1, 1)  # two 1s in row 0
+    assert csp.solutions() == [] and csp.solve() is None
+    csp = latin(3)
+    csp.less(0, 1, "a<b")
+    csp.less(1, 0, "b<a")
+    assert csp.count_solutions() == 0
+    csp = Csp([0, mask([1])])
+    assert csp.solutions() == []
+
+
+def test_less_sum_count_and_table_building_blocks():
+    csp = Csp.uniform(3, range(1, 4))
+    csp.all_different([0, 1, 2], "row")
+    csp.less(0, 1, "a<b")
+    csp.less(1, 2, "b<c")
+    assert csp.solutions(10) == [(1, 2, 3)]
+
+    csp = Csp.uniform(3, range(1, 10))
+    csp.sum([0, 1, 2], 7, "sum 7")
+    csp.all_different([0, 1, 2], "distinct")
+    found = csp.solutions(100)
+    assert sorted(found) == sorted(p for p in itertools.permutations(range(1, 10), 3) if sum(p) == 7)
+
+    csp = Csp.uniform(4, [0, 1])
+    csp.count([0, 1, 2, 3], 1, 2, "two ones")
+    assert len(csp.solutions(100)) == 6
+
+    allowed = [(1, 2, 3), (3, 2, 1), (2, 2, 2)]
+    csp = Csp.uniform(3, range(1, 4))
+    csp.table([0, 1, 2], Table(allowed), "pattern")
+    assert sorted(csp.solutions(100)) == sorted(allowed)
+    csp.assign(0, 3)
+    assert csp.solutions(100) == [(3, 2, 1)]
+    with pytest.raises(ValueError):
+        Csp.uniform(2, [1, 2]).table([0, 1], [(1, 2, 3)], "wrong arity")
+
+
+def test_a_custom_propagator_that_only_checks_full_assignments_is_enforced():
+    def even_total(dom: list[int]) -> bool:
+        if all(not d & (d - 1) for d in dom):
+            return sum(value_of(d) for d in dom) % 2 == 0
+        return True
+
+    csp = Csp.uniform(3, range(1, 4))
+    csp.add([0, 1, 2], even_total, "the total is even")
+    found = csp.solutions(100)
+    assert found and all(sum(s) % 2 == 0 for s in found)
+    assert len(found) == sum(1 for p in itertools.product(range(1, 4), repeat=3) if sum(p) % 2 == 0)
+
+
+def test_random_solutions_depend_only_on_the_rng():
+    a = latin(6).solve(np.random.default_rng(7))
+    b = latin(6).solve(np.random.default_rng(7))
+    assert a == b and is_latin(a, 6)
+    draws = {latin(5).solve(np.random.default_rng(s)) for s in range(10)}
+    assert len(draws) > 5
+
+
+def _trace(csp: Csp, n: int):
+    def board(values):
+        return "\n".join(" ".join("." if v is None else str(v) for v in values[r * n:(r + 1) * n]) for r in range(n))
+
+    return csp.trace(lambda v, x: f"place {v // n} {v % n} {x}", lambda v: f"({v // n},{v % n})", board)
+
+
+def test_trace_of_a_search_is_well_formed():
+    csp = latin(5)
+    csp.less(0, 1, "sign (0,0) < (0,1)")
+    csp.less(7, 2, "sign (1,2) < (0,2)")
+    found, events = _trace(csp, 5)
+    assert found is not None and is_latin(found, 5)
+    assert found[0] < found[1] and found[7] < found[2]
+    kinds = [e.kind for e in events]
+    assert set(kinds) <= set(TRACE_KINDS) and "try" in kinds and "deduce" in kinds
+    for e in events:
+        if e.kind in ("try", "deduce"):
+            assert e.move and e.move.startswith("place ") and e.state_text and len(e.state_text.splitlines()) == 5
+        if e.kind == "deduce":
+            assert "must be" in e.note and "(" in e.note
+    # the search's own counts agree with the events
+    assert kinds.count("try") == csp.stats.tries and kinds.count("backtrack") == csp.stats.backtracks
+
+
+def test_trace_with_a_forced_contradiction():
+    csp = latin(3)
+    csp.assign(0, 1)
+    csp.assign(4, 1)
+    csp.assign(8, 1)
+    csp.less(1, 2, "sign (0,1) < (0,2)")
+    csp.less(5, 3, "sign (1,2) < (1,0)")
+    csp.less(2, 5, "sign (0,2) < (1,2)")  # 3 < x impossible
+    found, events = _trace(csp, 3)
+    assert found is None and events[-1].kind == "dead_end"
+
+
+def test_trace_reports_dead_ends_with_the_rule_and_backtracks():
+    rng = np.random.default_rng(5)  # a 6x6 square with row signs whose search meets two dead ends
+    n = 6
+    sol = latin(n).solve(rng)
+    csp = latin(n)
+    for a in range(n * n):
+        if a % n + 1 < n and rng.random() < 0.3:
+            lo, hi = (a, a + 1) if sol[a] < sol[a + 1] else (a + 1, a)
+            csp.less(lo, hi, f"sign {lo}<{hi}")
+    found, events = _trace(csp, n)
+    assert found is not None and is_latin(found, n)
+    kinds = [e.kind for e in events]
+    assert kinds.count("backtrack") == csp.stats.backtracks >= 1
+    assert kinds.count("dead_end") >= 1 and kinds.index("try") < kinds.index("dead_end")
+    for k, e in enumerate(events):
+        if e.kind == "dead_end":
+            assert "cannot hold" in e.note and ("row" in e.note or "column" in e.note or "sign" in e.note)
+        if e.kind == "backtrack":
+            assert kinds[k - 1] in ("dead_end", "backtrack") and "undo" in e.note and e.state_text
+
+
+def test_uniqueness_checks_are_fast_enough_for_digging():
+    import time
+
+    rng = np.random.default_rng(0)
+    n = 7
+    times = []
+    for _ in range(5):
+        sol = latin(n).solve(rng)
+        csp = latin(n)
+        for i in rng.permutation(n * n)[:9]:
+            csp.assign(int(i), sol[int(i)])
+        start = time.perf_counter()
+        csp.count_solutions(2)
+        times.append(time.perf_counter() - start)
+    assert sorted(times)[2] < 0.2  # generous: a few ms on a quiet machine
+
+
+def test_weighted_sums():
+    # Kukurasu row of 4 cells (0/1) whose shaded columns 1..4 add up to 5: {1,4} or {2,3}
+    csp = Csp.uniform(4, [0, 1])
+    csp.sum([0, 1, 2, 3], 5, "row clue 5", weights=[1, 2, 3, 4])
+    assert sorted(csp.solutions(10)) == [(0, 1, 1, 0), (1, 0, 0, 1)]
+    with pytest.raises(ValueError):
+        Csp.uniform(2, [0, 1]).sum([0, 1], 1, "bad", weights=[1, 0])
+
+
+def test_clues_added_after_a_search_use_the_cached_root():
+    csp = latin(4)
+    assert csp.count_solutions(1000) == 576
+    csp.assign(0, 2)
+    assert csp.count_solutions(1000) == 144
+    csp.less(1, 2, "(0,1) < (0,2)")
+    fresh = latin(4)
+    fresh.assign(0, 2)
+    fresh.less(1, 2, "(0,1) < (0,2)")
+    assert sorted(csp.solutions(1000)) == sorted(fresh.solutions(1000))
+    csp.assign(1, 4)  # impossible with (0,1) < (0,2) <= 4
+    assert csp.count_solutions() == 0 and fresh.count_solutions(1000) > 0
