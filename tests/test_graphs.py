@@ -209,3 +209,13 @@ def test_node_sequence_raises_only_value_error(text):
     except ValueError:
         return
     assert out and all(isinstance(x, int) and x >= 0 for x in out)
+
+
+def test_adjacency_edges_rejects_conflicting_duplicate_arcs():
+    import pytest
+
+    from helix_gym.core.graphs import adjacency_edges
+
+    with pytest.raises(ValueError, match="listed twice"):
+        adjacency_edges({0: [(1, 3), (1, 4)]}, directed=True)
+    assert adjacency_edges({0: [(1, 3), (1, 3)]}, directed=True) == [[0, 1, 3]]

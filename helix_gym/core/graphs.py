@@ -378,8 +378,8 @@ def node_count(adj: Mapping[int, Sequence[Any]]) -> int:
 def adjacency_edges(adj: Mapping[int, Sequence[Any]], directed: bool = False) -> list[list[int]]:
     """Sorted edges from parsed adjacency: [u, v] for bare lists, [u, v, w] for (v, w) pairs.
 
-    Undirected edges are (min, max) and may be listed from one side or both; a self-loop, or two sides that
-    disagree on a weight, raise ValueError."""
+    Undirected edges are (min, max) and may be listed from one side or both; a self-loop, or two listings of
+    one edge (or arc) that disagree on a weight, raise ValueError."""
     found: dict[Edge, int | None] = {}
     for u, row in adj.items():
         for x in row:
@@ -387,8 +387,9 @@ def adjacency_edges(adj: Mapping[int, Sequence[Any]], directed: bool = False) ->
             if u == v:
                 raise ValueError(f"self-loop at node {u}")
             key = (u, v) if directed else (min(u, v), max(u, v))
-            if key in found and found[key] != w and not directed:
-                raise ValueError(f"the two sides of edge {key[0]}-{key[1]} disagree")
+            if key in found and found[key] != w:
+                what = f"arc {u}->{v} is listed twice" if directed else f"the two sides of edge {key[0]}-{key[1]}"
+                raise ValueError(f"{what} with different weights")
             found[key] = w
     return [[u, v] if w is None else [u, v, w] for (u, v), w in sorted(found.items())]
 
