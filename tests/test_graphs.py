@@ -219,3 +219,12 @@ def test_adjacency_edges_rejects_conflicting_duplicate_arcs():
     with pytest.raises(ValueError, match="listed twice"):
         adjacency_edges({0: [(1, 3), (1, 4)]}, directed=True)
     assert adjacency_edges({0: [(1, 3), (1, 3)]}, directed=True) == [[0, 1, 3]]
+
+
+def test_degree_cap_holds_inside_the_spanning_tree():
+    import numpy as np
+
+    from helix_gym.core.graphs import build_grid_graph
+
+    graph = build_grid_graph(np.random.default_rng(0), 16, 0.0, max_degree=2)
+    assert max(graph.degree(u) for u in range(16)) <= 2

@@ -163,8 +163,7 @@ def build_grid_graph(rng: np.random.Generator, n: int, p: float, alpha: float = 
     Defaults are the Hamiltonian/Eulerian parameters; the insertion order is the official one (it matters
     only under a degree cap)."""
     graph = GridGraph(n, cols, max_degree)
-    for u, v in _dfs(n, graph.cols, graph.can_add):
-        graph.add(u, v)
+    _dfs(n, graph.cols, graph.add)  # adds as it goes, so the cap sees the tree's own edges
     kinds = {ORTHOGONAL: alpha * p, DIAGONAL: beta * p}
     step_b = [(u, v, kinds[pair_kind(u, v, graph.cols)]) for u, v in adjacent_pairs(n, graph.cols)
               if not graph.has(u, v)]
