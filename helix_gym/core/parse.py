@@ -129,3 +129,19 @@ def parse_words(text: str, vocabulary: dict[str, str]) -> list[str] | None:
         return parse_moves(text, vocabulary)
     except ValueError:
         return None
+
+
+_NO_FIRST = re.compile(r"^\W*(?:(?:final\s+)?answer\s*(?:is\s*)?[:=]?\s*)?(?:no|none)\b", re.I)
+NO_PHRASE = re.compile(r"\b(?:there is no|there's no|there are no|no such|does not exist|doesn't exist|do not exist|"
+                       r"cannot exist|can't exist|is impossible|impossible|not possible|does not have|doesn't have|"
+                       r"has no)\b", re.I)
+_YES_WORD = re.compile(r"\byes\b", re.I)
+
+
+def says_no(text: str) -> bool:
+    """Whether an answer to "give X, or No if none exists" says No: `No`, `no.`, `None`, `Answer: No`,
+    `No, there is none`, or a no-phrase ("There is no Eulerian path") with no node numbers and no yes."""
+    text = clean_latex(str(text)).strip()
+    if _NO_FIRST.match(text):
+        return True
+    return not re.search(r"\d", text) and not _YES_WORD.search(text) and bool(NO_PHRASE.search(text))

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from helix_gym.core import graphs
 from helix_gym.core.errors import InvalidMove, RecordError
 from helix_gym.core.graph_draw import MUTED, polyline_point_distance
+from helix_gym.core.parse import says_no
 from helix_gym.core.registry import get_task
 from helix_gym.tasks.graphs import _eulerian as eu
 from helix_gym.tasks.graphs.eulerian_path import LADDER
@@ -166,9 +167,9 @@ def test_disconnected_graph_has_no_path():
 
 def test_says_no():
     for text in ("No", "none", " no. ", "**No**", "Final answer: No", "no such path"):
-        assert eu.says_no(text), text
+        assert says_no(text), text
     for text in ("[0, 1]", "Yes", "not sure", "node", "nothing", "1 2 3", "yes, there is no problem"):
-        assert not eu.says_no(text), text
+        assert not says_no(text), text
 
 
 # ---- generator -------------------------------------------------------------------------------------------

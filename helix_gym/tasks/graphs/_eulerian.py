@@ -34,7 +34,7 @@ from PIL import Image
 from helix_gym.core import draw, graphs
 from helix_gym.core.errors import InvalidMove, RecordError
 from helix_gym.core.graph_draw import GraphPicture
-from helix_gym.core.parse import clean_latex, normalize_command
+from helix_gym.core.parse import normalize_command, says_no
 from helix_gym.core.task import Puzzle, Task, TraceEvent, Verdict
 
 YES_SHARE = 0.75  # official target: 75% of instances have the walk, 25% are "No"
@@ -44,11 +44,6 @@ START_FILL: draw.Color = (150, 220, 160)
 _GO = re.compile(r"^(?:go|move|walk|step)(?: to)?(?: node)? (\d+)$")
 _NO = re.compile(r"^(?:declare |answer |say )?(?:no|none)(?: eulerian)?(?: path| cycle| circuit| walk)?"
                  r"(?: exists)?$")
-_NO_FIRST = re.compile(r"^\W*(?:final answer|answer)?\W*(?:no|none)\b", re.I)
-_NO_PHRASE = re.compile(r"\b(?:there is no|there's no|no such|does not exist|doesn't exist|not possible|"
-                        r"impossible|does not have|doesn't have|has no)\b", re.I)
-_YES = re.compile(r"\byes\b", re.I)
-_DIGIT = re.compile(r"\d")
 
 Edge = tuple[int, int]
 
@@ -245,15 +240,6 @@ def walk_problems(n: int, edges: Sequence[Sequence[int]], walk: list[int], close
     if missing:
         problems.append(f"{len(missing)} of the {len(edges)} edges are never used: {_names(missing, _edge_name)}")
     return problems
-
-
-def says_no(text: str) -> bool:
-    """Whether an answer says that no walk exists: `No`, `no.`, `None`, `No, there is none`, `There is no
-    Eulerian path` (without a node list)."""
-    text = clean_latex(text).strip()
-    if _NO_FIRST.match(text):
-        return True
-    return not _DIGIT.search(text) and not _YES.search(text) and bool(_NO_PHRASE.search(text))
 
 
 # ---- pictures ----------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from PIL import Image
 from helix_gym.core import draw, graphs
 from helix_gym.core.errors import InvalidMove, RecordError
 from helix_gym.core.graph_draw import GraphPicture
-from helix_gym.core.parse import clean_latex, normalize_command
+from helix_gym.core.parse import NO_PHRASE, clean_latex, normalize_command, says_no
 from helix_gym.core.records import decode_value
 from helix_gym.core.task import Puzzle, Task, TraceEvent, Verdict
 
@@ -45,11 +45,7 @@ VISITED_FILL: draw.Color = (170, 225, 180)
 WALK_START_FILL: draw.Color = (95, 190, 120)  # where a cycle walk began
 
 _GO = re.compile(r"^(?:(?:go|move|walk|visit)(?: to)?(?: node| vertex)? )?(\d+)$")
-_NO = re.compile(r"^\W*(?:(?:final\s+)?answer\s*(?:is\s*)?[:=]?\s*)?(?:no|none)\b", re.I)
 _YES = re.compile(r"^\W*(?:yes|true)\b\W*", re.I)
-_NO_PHRASE = re.compile(r"\b(?:there is no|there's no|there are no|no such|does not exist|doesn't exist|do not exist|"
-                        r"cannot exist|can't exist|is impossible|not possible|does not have|doesn't have|has no)\b",
-                        re.I)
 
 
 def walk_text(walk: Sequence[int]) -> str:
@@ -298,7 +294,7 @@ class HamiltonianTask(Task):
         text = clean_latex(answer).strip()
         if len(text) > MAX_ANSWER:
             return Verdict.wrong(f"the answer is too long to be a {self.walk_word} through {data['n']} nodes")
-        if _NO.match(text):
+        if says_no(text):
             if data["solution"] is None:
                 return Verdict.ok(parsed="No")
             return Verdict.wrong(f"No is wrong: {self.exists_phrase(data)}", parsed="No")
@@ -306,7 +302,7 @@ class HamiltonianTask(Task):
         try:
             walk = graphs.parse_node_sequence(text[yes.end():] if yes else text)  # "Yes: [2, 0, 1, 3]" is fine
         except ValueError as err:
-            if _NO_PHRASE.search(text):  # "There is no such path." (not readable as nodes, clearly a No)
+            if NO_PHRASE.search(text):  # "There is no such path." (not readable as nodes, clearly a No)
                 return self._judge(data, "No")
             if yes:
                 return Verdict.wrong(f"give the {self.walk_word} itself as a list of node numbers (or No), not yes")
