@@ -180,9 +180,13 @@ class Board:
         verb = self._spell.get(word) if word else self.default_verb
         if verb is None:
             raise InvalidMove(f"unknown command {move!r}; use {self.usage()}")
-        rest = _FILLER.sub(" ", _RC_PREFIX.sub(" ", rest))
-        args = [a for a in _ARG_SPLIT.split(rest) if a]
         fixed_value = self.verbs[verb]
+        args = [a for a in _ARG_SPLIT.split(_FILLER.sub(" ", rest)) if a]
+        # a value spelled as a word (Eulero's `c1`) is taken before `r2c3` prefixes are stripped from coordinates
+        value_word = args.pop() if fixed_value is None and args and args[-1] in self.value_words else None
+        args = [a for a in _ARG_SPLIT.split(_RC_PREFIX.sub(" ", " ".join(args))) if a]
+        if value_word is not None:
+            args.append(value_word)
         want = 3 if fixed_value is None else 2
         if len(args) != want or not (args[0].isdigit() and args[1].isdigit()):
             raise InvalidMove(f"`{verb}` needs {self._usage(verb)}")
