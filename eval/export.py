@@ -7,7 +7,9 @@
 key), image (base64 PNG of the picture the env shows), question (image variant), question_text (text
 variant), answer (one valid answer), initial_state, metric_info ({"score_function": ...} as JSON), difficulty.
 VLMEvalKit's MMHELIX.build_prompt reads pictures from an `image_path` column: `--images DIR` also writes
-each picture to DIR and fills that column. `jsonl` writes each task's `to_record` row as it is.
+each picture to DIR and fills that column. A task whose official rows are scored in pairs (Task.paired_rows:
+GraphIsomorphism) gets each item twice, so VLMEvalKit's pair rule scores it. `jsonl` writes each task's
+`to_record` row as it is.
 Either file plays back through our envs: `python -m eval.run --items FILE`.
 """
 
@@ -90,7 +92,15 @@ def export(items: Sequence[Item], out: Path, fmt: str = "vlmevalkit", image_dir:
     if image_dir is not None:
         image_dir.mkdir(parents=True, exist_ok=True)
         columns.append("image_path")
-    return write_tsv((vlmevalkit_row(item, image_dir) for item in bar), out, columns)
+    return write_tsv((row for item in bar for row in _paired(vlmevalkit_row(item, image_dir), item)), out, columns)
+
+
+def _paired(row: dict[str, Any], item: Item) -> list[dict[str, Any]]:
+    """VLMEvalKit scores a paired task's rows two by two (same question_text; both right or both 0) and forces a
+    lone row to 0, so such an item is written twice: the second row is the `-pair` copy."""
+    if not get_task(item.task).paired_rows:
+        return [row]
+    return [row, {**row, "index": f"{row['index']}-pair"}]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -135,6 +135,7 @@ class Task:
     levels: ClassVar[tuple[int, ...]] = (1, 2, 3, 4, 5)  # levels `generate` accepts (1..5 = MM-HELIX ladder)
     step_help: ClassVar[str] = ""  # the task's step-mode commands, one line each, shown to the agent
     answer_help: ClassVar[str] = ""  # one line describing the answer format (for step-mode `answer <...>`)
+    paired_rows: ClassVar[bool] = False  # the official judge scores this task's rows in pairs (see eval.export)
     undo_words: ClassVar[tuple[str, ...]] = ()  # extra spellings of `undo` (graph walks: "back")
     key_commands: ClassVar[dict[str, str]] = {}  # human play: pygame key name ("up", "left") -> command
 

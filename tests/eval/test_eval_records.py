@@ -133,3 +133,20 @@ def test_oracle_plays_the_sample_rows_of_benchmark_tasks(tmp_path, sample_rows):
     keys = {helix_gym.get_task(t).key for t in MANIFEST.tasks}
     assert summary["items"] == sum(r["category"] in keys for r in sample_rows)
     assert summary["correct"] == summary["items"]
+
+
+def test_paired_task_items_are_exported_twice_with_one_question(tmp_path):
+    """VLMEvalKit forces a lone GraphIsomorphism row to 0: each item goes out as a pair with one question_text."""
+    from eval.benchmark import Item
+
+    task = next(t for t in helix_gym.all_tasks() if t.paired_rows)
+    puzzle = task.generate_seeded(3, 2)
+    item = Item(id="pair-test", task=task.name, level=2, puzzle=puzzle, seed=3)
+    out = tmp_path / "pairs.tsv"
+    assert export.export([item], out, "vlmevalkit", progress=False) == 2
+    with out.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    assert [r["index"] for r in rows] == ["pair-test", "pair-test-pair"]
+    assert rows[0]["question_text"] == rows[1]["question_text"] and rows[0]["answer"] == rows[1]["answer"]
+    items, skipped = load_items(out)
+    assert not skipped and [i.puzzle for i in items] == [puzzle, puzzle]

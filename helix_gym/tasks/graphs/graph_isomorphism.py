@@ -583,6 +583,7 @@ class GraphIsomorphism(Task):
     key = "graph_isomorphism"
     category = "graphs"
     score_function = "simple_str_match"
+    paired_rows = True
     step_help = (
         "map U V: pair node U of G1 with node V of G2 (replaces U's partner; V must not be taken)\n"
         "unmap U: remove the partner of node U of G1\n"
