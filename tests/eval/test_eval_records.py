@@ -63,6 +63,7 @@ def test_every_item_round_trips(tmp_path):
     export.export(items, tmp_path / "all.tsv", progress=False)
     loaded, skipped = load_items(tmp_path / "all.tsv")
     assert not skipped
+    loaded = [item for item in loaded if not item.id.endswith("-pair")]  # paired tasks go out twice
     changed = [a.id for a, b in zip(items, loaded) if a.fingerprint != b.fingerprint]
     assert len(loaded) == len(items) and not changed, changed
 
