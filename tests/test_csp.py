@@ -226,3 +226,110 @@ def test_clues_added_after_a_search_use_the_cached_root():
     assert sorted(csp.solutions(1000)) == sorted(fresh.solutions(1000))
     csp.assign(1, 4)  # impossible with (0,1) < (0,2) <= 4
     assert csp.count_solutions() == 0 and fresh.count_solutions(1000) > 0
+
+
+# ---- at_most, connected, all_different with free values, uniqueness helpers ------------------------------------
+def test_at_most_counts_and_prunes():
+    for k in range(4):
+        csp = Csp.uniform(4, [0, 1])
+        csp.at_most(range(4), 1, k, f"at most {k}")
+        sols = csp.solutions(100)
+        assert sorted(sols) == sorted(t for t in itertools.product((0, 1), repeat=4) if sum(t) <= k)
+    # one sure tent in a 2x2 block: the other cells lose the tent, keep what else they may be
+    csp = Csp([0b11, 0b11, 0b111, 0b1])
+    csp.at_most(range(4), 1, 1, "one tent per block")
+    csp.assign(0, 1)
+    assert csp.solve() == (1, 0, 0, 0) and csp.count_solutions(10) == 2  # cell 2 may still be 0 or 2
+    clash = Csp.uniform(3, [0, 1])
+    clash.at_most(range(3), 1, 1, "one")
+    clash.assign(0, 1)
+    clash.assign(2, 1)
+    assert clash.solve() is None
+
+
+def _connected_ones(values: tuple[int, ...], nbr: tuple[tuple[int, ...], ...]) -> bool:
+    ones = [i for i, v in enumerate(values) if v == 1]
+    if not ones:
+        return True
+    seen, stack = {ones[0]}, [ones[0]]
+    while stack:
+        for j in nbr[stack.pop()]:
+            if values[j] == 1 and j not in seen:
+                seen.add(j)
+                stack.append(j)
+    return len(seen) == len(ones)
+
+
+def test_connected_admits_exactly_the_connected_sets():
+    from helix_gym.core.topology import neighbours
+
+    nbr = neighbours(3, 3)
+    csp = Csp.uniform(9, [0, 1])
+    csp.connected(nbr, 1, "the ones connect")
+    found = sorted(csp.solutions(1000))
+    assert found == [t for t in itertools.product((0, 1), repeat=9) if _connected_ones(t, nbr)]
+    # with a path graph a - b - c and both ends sure, the middle is an articulation point: forced
+    csp = Csp.uniform(3, [0, 1])
+    csp.connected([(1,), (0, 2), (1,)], 1, "path")
+    csp.assign(0, 1)
+    csp.assign(2, 1)
+    assert csp.solutions(10) == [(1, 1, 1)]
+    cut = Csp.uniform(3, [0, 1])
+    cut.connected([(1,), (0, 2), (1,)], 1, "path")
+    for var, value in ((0, 1), (1, 0), (2, 1)):
+        cut.assign(var, value)
+    assert cut.solve() is None
+
+
+def test_connected_prunes_unreachable_cells_and_forces_cut_cells():
+    from helix_gym.core.topology import neighbours
+
+    nbr = neighbours(2, 3)  # cells 0 1 2 / 3 4 5
+    csp = Csp([0b10, 0b11, 0b01, 0b11, 0b01, 0b11])  # 0 is a one; 2 and 4 are zeros, so 5 is cut off
+    csp.connected(nbr, 1, "connected")
+    assert all(s[5] == 0 for s in csp.solutions(100))  # out of reach: it loses the value
+    csp.assign(5, 1)
+    assert csp.solve() is None
+    csp = Csp([0b10, 0b11, 0b10, 0b01, 0b11, 0b11])  # 0 and 2 are ones, 3 a zero: 1 joins them
+    csp.connected(nbr, 1, "connected")
+    events = csp.trace(lambda v, x: f"set {v} {x}", str, str)[1]
+    assert any(e.kind == "deduce" and e.note == "1 must be 1 (connected)" for e in events)  # an articulation point
+
+
+def test_all_different_with_free_values_and_a_cover():
+    def brute(doms, ok):
+        return sorted(t for t in itertools.product(*[values_of(d) for d in doms]) if ok(t))
+
+    doms = [mask(range(4))] * 4
+    csp = Csp(doms)
+    csp.all_different(range(4), "each number once", free=(0,), cover=(1, 2, 3))
+    assert sorted(csp.solutions(1000)) == brute(doms, lambda t: sorted(v for v in t if v) == [1, 2, 3])
+    assert len(csp.solutions(1000)) == 24
+    csp = Csp(doms)
+    csp.all_different(range(4), "numbers differ", free=(0,))  # no cover: 0 may repeat, nothing must be used
+    assert sorted(csp.solutions(1000)) == brute(doms, lambda t: len([v for v in t if v]) == len({v for v in t if v}))
+    missing = Csp([mask([0, 1, 2])] * 3)
+    missing.all_different(range(3), "each number once", free=(0,), cover=(1, 2, 3))  # no cell can hold 3
+    assert missing.solve() is None
+    hidden = Csp([mask([0, 1, 2]), mask([0, 1]), mask([0, 1])])
+    hidden.all_different(range(3), "each number once", free=(0,), cover=(1, 2))  # 2 fits only the first cell
+    assert sorted(hidden.solutions(100)) == [(2, 0, 1), (2, 1, 0)]
+    plain = Csp([mask([1, 2])] * 3)  # three cells, two values: the pigeonhole dead end still holds
+    plain.all_different(range(3), "differ")
+    assert plain.solve() is None
+
+
+def test_rival_and_pin_until_unique():
+    csp = latin(3)
+    sol = csp.solve()
+    other = csp.rival(sol)
+    assert other is not None and other != sol and is_latin(other, 3)
+    pinned = csp.pin_until_unique(sol, np.random.default_rng(4))
+    assert pinned and len(set(pinned)) == len(pinned)
+    assert csp.solutions(10) == [sol] and csp.rival(sol) is None
+    again = latin(3)
+    for i in pinned:
+        again.assign(i, sol[i])
+    assert again.count_solutions(10) == 1
+    assert latin(3).pin_until_unique(sol, np.random.default_rng(4)) == pinned  # the rng decides
+    assert small_futoshiki().pin_until_unique(FUT_SOLUTION, np.random.default_rng(0)) == []  # unique already

@@ -12,7 +12,7 @@ import pytest
 
 from helix_gym.core import draw, topology
 from helix_gym.core.csp import Csp
-from helix_gym.core.errors import InvalidMove
+from helix_gym.core.errors import InvalidMove, RecordError
 from helix_gym.core.grid import (
     AnswerError,
     Board,
@@ -22,6 +22,7 @@ from helix_gym.core.grid import (
     latin_csp,
     lines_text,
     list_text,
+    parse_cells,
     parse_grid,
     random_latin_square,
     repeats,
@@ -75,6 +76,58 @@ def test_writing_grids():
     assert lines_text(GRID) == "1 2 3\n3 1 2\n2 3 1"
     assert lines_text([[1, 0], [0, 1]], sep="", symbols={1: "X", 0: "."}) == "X.\n.X"
     assert to_rows([1, 2, 3, 4, 5, 6], 3) == [[1, 2, 3], [4, 5, 6]]
+
+
+# ---- reading cell lists ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("text", [
+    "{(0, 1), (2, 3)}", "[(0, 1), (2, 3)]", "[[0, 1], [2, 3]]", "((0,1),(2,3))", "(0,1) (2,3)", "0 1; 2 3",
+    "0,1\n2,3", "row=0, col=1; row=2, col=3", "R0C1 R2C3", r"$\{(0, 1), (2, 3)\}$", "3x4: {(0, 1), (2, 3)}",
+    "{(0.0, 1.0), (2, 3)}", "The 2 cells: {(0, 1), (2, 3)}", "Cells: [(0, 1), (2, 3)] (2 cells)",
+])
+def test_parse_cells_notations(text):
+    assert parse_cells(text, 3, 4) == [1, 11]
+
+
+def test_parse_cells_policies():
+    assert parse_cells("[[1, 2], [3, 4]]", 3, 4, base=1) == [1, 11]  # 1-based
+    assert parse_cells("[(1, 0), (3, 2)]", 3, 4, xy=True) == [1, 11]  # (x, y): column first
+    assert parse_cells("[(1, 0), (3, 2), (1, 0)]", 3, 4, xy=True) == [1, 11, 1]  # a set written as a list
+    for empty in ("{}", "[]", "()", "set()", "none", "None", "nothing", "no cells", "No tents", "[[]]"):
+        assert parse_cells(empty, 3, 4) == [], empty
+    with pytest.raises(AnswerError, match="no cell coordinates"):
+        parse_cells(None, 3, 4)  # not a string: read as its text, here none
+
+
+@pytest.mark.parametrize("text, kwargs, why", [
+    ("{(0, 1)} then {(0, 1), (2, 3)}", {"what": "shaded cells"}, "the answer holds 2 separate sets; give one set of "
+                                                                 "shaded cells"),
+    ("[(0, 1), (2)]", {}, "found 3 numbers, which do not pair up into (row, column) coordinates"),
+    ("[(0, 1), (2)]", {"xy": True}, "found 3 numbers, which do not pair up into (x, y) coordinates"),
+    ("[(0.5, 1)]", {}, "coordinates must be whole numbers, got 0.5"),
+    ("[(3, 0)]", {}, "the cell (3, 0) is outside the 3x4 grid (rows count 0 to 2, columns 0 to 3)"),
+    ("[(0, 0)]", {"base": 1}, "the cell (0, 0) is outside the 3x4 grid (rows count 1 to 3, columns 1 to 4)"),
+    ("[(0, 3)]", {"xy": True}, "the cell (0, 3) is outside the grid (x counts columns 0 to 3, y counts rows 0 to 2)"),
+    ("[(0, 1), (0, 1)]", {"repeats": False}, "the cell (0, 1) is listed twice"),
+    ("no idea", {"what": "tents", "item": "tent", "example": "[[row, column], ...]"},
+     "no tent coordinates found; write the tents as [[row, column], ...]"),
+    ("", {}, "no cell coordinates found; write the cells as [(row, column), ...]"),
+    ("1 " * 20000, {}, "the answer is too long"),
+    ("1e309", {}, "the cell (1, 309) is outside the 3x4 grid (rows count 0 to 2, columns 0 to 3)"),
+])
+def test_parse_cells_rejects_with_a_reason(text, kwargs, why):
+    with pytest.raises(AnswerError) as info:
+        parse_cells(text, 3, 4, **kwargs)
+    assert str(info.value) == why
+
+
+def test_parse_cells_square_grid_message_and_junk():
+    with pytest.raises(AnswerError, match=r"outside the 4x4 grid \(rows and columns count 0 to 3\)"):
+        parse_cells("{(4, 0)}", 4, 4)
+    for junk in ["__import__('os')", "[" * 500 + "]" * 500, "\x00\x01", "nan nan", 42, None]:
+        try:
+            parse_cells(junk, 4, 4)
+        except AnswerError as exc:
+            assert str(exc)
 
 
 # ---- commands --------------------------------------------------------------------------------------------
@@ -182,6 +235,70 @@ def test_keys_and_clicks():
     assert draw.grid_geometry(4, 6, 400, margin) == (canvas.cell, canvas.x0, canvas.y0)
 
 
+def test_clear_spellings_reach_the_verb_that_writes_the_start_value():
+    b = shade_board()  # empty=None: every open cell starts unshaded, so clearing means unshade
+    s = b.apply(b.start, "shade 1 2")
+    for move in ("clear 1 2", "erase 1 2", "remove 1 2", "delete 1 2", "e 1 2", "unshade 1 2"):
+        assert b.apply(s, move) == b.start, move
+    assert b.blank == 0 and b.clear_verb == "unshade"
+    assert b.key_command(s, 1, "delete") == "unshade 1 2" and b.key_command(b.start, 1, "delete") is None
+    mixed = Board(1, 2, [0, 1], verbs={"shade": 1, "unshade": 0}, values=(0, 1), empty=None)
+    assert mixed.blank is None and mixed.clear_verb is None  # no one start value: clear has no meaning
+    with pytest.raises(InvalidMove, match="unknown command"):
+        mixed.apply(mixed.start, "clear 1 1")
+    trees = Board(1, 3, [3, 0, 0], verbs={"tent": 1, "remove": 0}, values=(0, 1), empty=None,
+                  fixed=[True, False, False], fixed_reason="holds a tree")
+    assert trees.blank == 0 and trees.apply(trees.apply(trees.start, "tent 1 2"), "clear 1 2") == trees.start
+    with pytest.raises(InvalidMove, match=r"^cell \(1,1\) holds a tree$"):
+        trees.apply(trees.start, "tent 1 1")
+    with pytest.raises(InvalidMove, match="already empty"):  # an explicit empty value still wins
+        value_board().apply(value_board().start, "clear 1 1")
+
+
+def xy_board() -> Board:
+    return Board(2, 3, [0] * 6, verbs={"fill": 1, "empty": 0}, actions=("level", "drain"), values=(0, 1), base=0,
+                 xy=True, empty=None, aliases={"flood": "level"}, value_names={0: "air", 1: "water"},
+                 keys={"space": 1, "a": 0, "l": "level"})
+
+
+def test_xy_boards_and_actions():
+    b = xy_board()
+    assert b.apply(b.start, "fill 2 1") == (0, 0, 0, 0, 0, 1)  # x = column 2, y = row 1
+    for move in ("fill x=2 y=1", "FILL (2, 1)", "fill 2,1"):
+        assert b.apply(b.start, move)[5] == 1, move
+    assert b.name(5) == "(2, 1)" and b.command(5, 1) == "fill 2 1" and b.coordinates(5) == "2 1"
+    assert b.move_space()[:4] == ["fill 0 0", "fill 1 0", "fill 2 0", "fill 0 1"]
+    assert len(b.move_space()) == 4 * 6 and b.move_space()[-1] == "drain 2 1"
+    assert b.parse("level 1 0") == ("level", 1, None) and b.parse("flood 1 1") == ("level", 4, None)
+    assert b.parse("clear 1 1") == ("empty", 4, 0)
+    with pytest.raises(InvalidMove, match="not a single-cell command"):
+        b.apply(b.start, "drain 0 0")  # the task performs actions
+    with pytest.raises(InvalidMove, match=r"x in 0-2 and y in 0-1, got \(0, 2\)"):
+        b.apply(b.start, "fill 0 2")
+    with pytest.raises(InvalidMove, match="`fill X Y` or `empty X Y` or `level X Y` or `drain X Y`"):
+        b.apply(b.start, "pour 0 0")
+    for bad in ("fill r1c2", "level 1", "drain 1 1 1"):
+        with pytest.raises(InvalidMove):
+            b.parse(bad)
+    with pytest.raises(InvalidMove, match=r"cell \(2, 1\) is already water"):
+        b.put(b.apply(b.start, "fill 2 1"), 5, 1)
+
+
+def test_key_bindings_toggle_clear_and_act():
+    b = xy_board()
+    s = b.start
+    assert b.key_command(s, 5, "space") == "fill 2 1"  # a bound value writes it...
+    wet = b.apply(s, "fill 2 1")
+    assert b.key_command(wet, 5, "space") == "empty 2 1"  # ...or takes it back (a toggle)
+    assert b.key_command(wet, 5, "a") == "empty 2 1" and b.key_command(s, 5, "a") is None  # bound to the blank
+    assert b.key_command(s, 5, "l") == "level 2 1"  # bound to an action
+    assert b.key_command(wet, 5, "backspace") == "empty 2 1" and b.key_command(s, 5, "q") is None
+    hitori = Board(1, 2, [0, 0], verbs={"shade": 1, "unshade": 0, "keep": 2}, values=(0, 1, 2), base=0, empty=None,
+                   keys={"s": 1, "1": 1, "k": 2})
+    assert hitori.key_command((2, 0), 0, "s") == "shade 0 0" and hitori.key_command((2, 0), 0, "k") == "unshade 0 0"
+    assert hitori.key_command((0, 0), 1, "[1]") == "shade 0 1"  # keypad names are read as their key
+
+
 # ---- rule checks -----------------------------------------------------------------------------------------
 def test_rule_check_helpers():
     b = value_board()
@@ -214,6 +331,13 @@ def test_connectivity():
     assert msg == ["the unshaded cells are split into 2 separate groups (one of them is (3,3))"]
     assert topology.can_connect([0, 8], [1, 2, 5], 3, 3) and not topology.can_connect([0, 8], [1, 2], 3, 3)
     assert topology.neighbours(2, 2) == ((1, 2), (0, 3), (0, 3), (1, 2))
+
+
+def test_cells_around():
+    ring = topology.around(3, 4)
+    assert ring[0] == (1, 4, 5) and ring[5] == (0, 1, 2, 4, 6, 8, 9, 10) and ring[11] == (6, 7, 10)
+    assert all(i not in ring[i] and all(i in ring[j] for j in ring[i]) for i in range(12))
+    assert topology.around(1, 1) == ((),)
 
 
 def test_blocks_and_touching():
@@ -409,3 +533,46 @@ def test_grid_task_with_shading():
     assert SHADE.verify(p, events[-1].move).correct
     shaded = [e for e in events if e.kind in ("deduce", "try") and "shaded" in e.note]
     assert shaded and all(e.move is None or e.move.startswith("shade ") for e in shaded)
+
+
+class StoredLatin(LatinToy):
+    """LatinToy with the base class's defaults: the answer is a list of rows, the solution is stored."""
+
+    write_answer = GridTask.write_answer
+    solution = GridTask.solution
+
+
+STORED = StoredLatin()
+LOOSE = {"givens": [[1, 0, 0], [0, 0, 0], [0, 0, 0]]}  # 4 solutions
+
+
+def test_default_solution_and_answer():
+    p = STORED.puzzle(1, {**LOOSE, "solution": [[1, 3, 2], [2, 1, 3], [3, 2, 1]]})
+    assert STORED.solution(p) == (1, 3, 2, 2, 1, 3, 3, 2, 1)
+    assert STORED.solve(p) == "[[1, 3, 2], [2, 1, 3], [3, 2, 1]]" and STORED.verify(p, STORED.solve(p)).correct
+
+
+def test_record_solution_takes_the_first_valid_candidate_else_the_solver():
+    p = STORED.puzzle(1, LOOSE)
+    other = "[[1, 3, 2], [2, 1, 3], [3, 2, 1]]"
+    first = STORED.build_csp(p).solve()
+    assert STORED.record_solution(p, None, "nonsense", other) == (1, 3, 2, 2, 1, 3, 3, 2, 1)
+    assert STORED.record_solution(p, [[1, 3, 2], [2, 1, 3], [3, 2, 1]]) == (1, 3, 2, 2, 1, 3, 3, 2, 1)  # JSON
+    assert STORED.record_solution(p, "[[2, 3, 1], [3, 1, 2], [1, 2, 3]]") == first  # breaks the given: solver
+    assert STORED.record_solution(p, {1, 2}, object()) == first  # unreadable values do not count either
+    stuck = STORED.puzzle(1, {"givens": [[1, 1, 0], [0, 0, 0], [0, 0, 0]]})
+    with pytest.raises(RecordError, match="LatinToy: the puzzle has no solution"):
+        STORED.record_solution(stuck, "[[1, 1, 2], [2, 3, 1], [3, 2, 1]]")
+
+
+def test_record_solution_reads_the_solvers_values_as_an_answer():
+    p = SHADE.puzzle(1, {"forbid": [0, 4]})
+    assert SHADE.record_solution(p) == SHADE.read_answer(p, SHADE.solve(p))
+
+
+def test_record_puzzle():
+    record = {"answer": "[[1, 3, 2], [2, 1, 3], [3, 2, 1]]", "difficulty": "2", "seed": "7"}
+    p = STORED.record_puzzle(record, dict(LOOSE), record["answer"])
+    assert p == STORED.puzzle(2, {**LOOSE, "solution": [[1, 3, 2], [2, 1, 3], [3, 2, 1]]}) and p.seed == 7
+    no_answer = STORED.record_puzzle({}, dict(LOOSE))
+    assert no_answer.seed is None and STORED.verify(no_answer, STORED.solve(no_answer)).correct

@@ -187,21 +187,28 @@ class Csp:
             self._watch[v].append(k)
         self._pending.append(k)
 
-    def all_different(self, cells: Sequence[int], name: str) -> None:
-        """Pairwise different values. When the cells' values are exactly as many as the cells (a Latin row), a
-        value with one place left goes there (hidden single) and a value with none is a dead end."""
+    def all_different(self, cells: Sequence[int], name: str, *, free: Iterable[int] = (),
+                      cover: Iterable[int] | None = None) -> None:
+        """Pairwise different values, except the `free` ones, which may repeat (Numbrix's 0, a cell off the
+        path). Every value of `cover` must be taken by some cell: a value with one place left goes there (hidden
+        single) and one with none is a dead end. `cover` defaults to the cells' values when they are exactly as
+        many as the cells (a Latin row); with no cover, fewer values than cells is a dead end."""
         cells = tuple(cells)
-        union = 0
-        for c in cells:
-            union |= self.domains[c]
-        perm = bin(union).count("1") == len(cells)
+        spare = mask(free)
+        if cover is not None:
+            need = mask(cover) & ~spare
+        else:
+            union = 0
+            for c in cells:
+                union |= self.domains[c]
+            need = union if not spare and bin(union).count("1") == len(cells) else 0
 
         def prune(dom: list[int]) -> bool:
             while True:
                 fixed = 0
                 for c in cells:
                     d = dom[c]
-                    if not d & (d - 1):
+                    if not d & (d - 1) and not d & spare:
                         if fixed & d or not d:
                             return False
                         fixed |= d
@@ -224,10 +231,10 @@ class Csp:
                     d = dom[c]
                     twice |= once & d
                     once |= d
-                if perm:
-                    if once != union:
-                        return False
-                    hidden = once & ~twice & ~fixed
+                if need:
+                    if need & ~once:
+                        return False  # a value that must be used has no cell left
+                    hidden = need & once & ~twice & ~fixed
                     if hidden:
                         for c in cells:
                             d = dom[c]
@@ -237,7 +244,7 @@ class Csp:
                                     return False  # two values that each have only this cell
                                 dom[c] = h
                         continue
-                elif bin(once).count("1") < len(cells):
+                elif not spare and bin(once).count("1") < len(cells):
                     return False
                 return True
 
@@ -348,6 +355,87 @@ class Csp:
 
         self.add(cells, prune, name)
 
+    def at_most(self, cells: Sequence[int], value: int, k: int, name: str) -> None:
+        """At most `k` of `cells` take `value` (one tent per 2x2 block, two neighbours not both shaded, one of
+        Hitori's equal numbers left unshaded): once `k` surely do, the others lose the value."""
+        cells = tuple(cells)
+        bit = 1 << int(value)
+
+        def prune(dom: list[int]) -> bool:
+            sure = 0
+            for c in cells:
+                if dom[c] == bit:
+                    sure += 1
+            if sure > k:
+                return False
+            if sure == k:
+                for c in cells:
+                    d = dom[c]
+                    if d & bit and d != bit:
+                        dom[c] = d & ~bit
+            return True
+
+        self.add(cells, prune, name)
+
+    def connected(self, adjacency: Sequence[Sequence[int]], value: int, name: str) -> None:
+        """The variables that take `value` form one connected group of the graph `adjacency` (the neighbours of
+        each variable 0..n-1; topology.neighbours(rows, cols) for the cells of a grid): Hitori's unshaded cells.
+
+        Walking from a sure member over the variables that may take the value: a sure member out of reach is a
+        dead end, an undecided variable out of reach loses the value, and an undecided one whose loss would cut
+        sure members off from the rest (an articulation point, found by Tarjan's low-link walk) must take it."""
+        nbr = tuple(tuple(a) for a in adjacency)
+        size = len(nbr)
+        bit = 1 << int(value)
+
+        def prune(dom: list[int]) -> bool:
+            while True:
+                root = next((i for i in range(size) if dom[i] == bit), -1)
+                if root < 0:
+                    return True
+                disc = [-1] * size
+                low = [0] * size
+                sure = [0] * size  # sure members in each walked variable's subtree
+                disc[root], sure[root] = 0, 1
+                clock = 1
+                cut: list[int] = []
+                stack = [(root, iter(nbr[root]))]
+                while stack:
+                    v, it = stack[-1]
+                    for w in it:
+                        if not dom[w] & bit:
+                            continue
+                        if disc[w] < 0:
+                            disc[w] = low[w] = clock
+                            clock += 1
+                            sure[w] = 1 if dom[w] == bit else 0
+                            stack.append((w, iter(nbr[w])))
+                            break
+                        low[v] = min(low[v], disc[w])
+                    else:
+                        stack.pop()
+                        if stack:
+                            p = stack[-1][0]
+                            low[p] = min(low[p], low[v])
+                            sure[p] += sure[v]
+                            if low[v] >= disc[p] and sure[v] and dom[p] != bit:
+                                cut.append(p)  # the root (sure) lies outside v's subtree: p joins them
+                changed = False
+                for i in range(size):
+                    if disc[i] < 0 and dom[i] & bit:
+                        if dom[i] == bit:
+                            return False
+                        dom[i] &= ~bit
+                        changed = True
+                for p in cut:
+                    if dom[p] != bit:
+                        dom[p] = bit
+                        changed = True
+                if not changed:
+                    return True
+
+        self.add(range(size), prune, name)
+
     def table(self, cells: Sequence[int], table: Table | Iterable[Sequence[int]], name: str) -> None:
         """The values of `cells`, in order, form one of the table's tuples (generalised arc consistency)."""
         cells = tuple(cells)
@@ -442,6 +530,25 @@ class Csp:
         """One solution (the first in search order, or a random one with `rng`), or None."""
         found = self.solutions(1, rng)
         return found[0] if found else None
+
+    def rival(self, solution: Sequence[int]) -> tuple[int, ...] | None:
+        """Another solution than `solution` (the first the search meets), or None when there is no other: a
+        generator's uniqueness test that also says what to break next."""
+        found = self.solutions(2)
+        if len(found) < 2:
+            return None
+        return found[1] if found[0] == tuple(solution) else found[0]
+
+    def pin_until_unique(self, solution: Sequence[int], rng: np.random.Generator) -> list[int]:
+        """Assign the value of `solution` to a random variable where a rival solution differs, until `solution`
+        is the only one left; the variables pinned, in order (the givens a generator adds)."""
+        pinned: list[int] = []
+        while (other := self.rival(solution)) is not None:
+            diff = [i for i, (a, b) in enumerate(zip(other, solution)) if a != b]
+            i = diff[int(rng.integers(len(diff)))]
+            self.assign(i, solution[i])
+            pinned.append(i)
+        return pinned
 
     def trace(self, move: Callable[[int, int], str | None], cell: Callable[[int], str],
               board: Callable[[list[int | None]], str], value: Callable[[int], str] = str,

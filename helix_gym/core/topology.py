@@ -28,6 +28,17 @@ def neighbours(rows: int, cols: int) -> tuple[tuple[int, ...], ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=128)
+def around(rows: int, cols: int) -> tuple[tuple[int, ...], ...]:
+    """The up to eight cells touching every cell of a rows x cols grid, by a side or a corner (row by row)."""
+    out = []
+    for i in range(rows * cols):
+        r, c = divmod(i, cols)
+        out.append(tuple((r + dr) * cols + c + dc for dr in (-1, 0, 1) for dc in (-1, 0, 1)
+                         if (dr or dc) and 0 <= r + dr < rows and 0 <= c + dc < cols))
+    return tuple(out)
+
+
 # ---- cell sets -------------------------------------------------------------------------------------------
 def components(cells: Iterable[int], rows: int, cols: int) -> list[list[int]]:
     """The 4-connected groups of a cell set, each sorted, ordered by their first cell."""

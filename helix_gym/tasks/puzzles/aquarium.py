@@ -17,7 +17,6 @@ valid filling is accepted, also on the non-unique official rows.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,8 +26,7 @@ from PIL import Image
 from helix_gym.core import draw
 from helix_gym.core.csp import Csp, Prune
 from helix_gym.core.errors import InvalidMove, RecordError
-from helix_gym.core.grid import AnswerError, Board, GridTask, to_rows
-from helix_gym.core.parse import clean_latex, normalize_command
+from helix_gym.core.grid import Board, GridTask, parse_cells, to_rows
 from helix_gym.core.records import decode_value
 from helix_gym.core.registry import register_task
 from helix_gym.core.task import Puzzle
@@ -41,31 +39,20 @@ LEVEL_REDRAWS = 6  # level draws per tank layout before a new layout is cut
 MARGIN = (0.55, 0.85, 0.85, 0.55)  # left: y numbers; top: column clues; right: row clues; bottom: x numbers
 CLUE_INK = (20, 20, 20)
 WATER_INK = draw.ENTERED
-MAX_ANSWER_CHARS = 20000
-_TOKEN = re.compile(r"-?\d+(?:\.\d+)?")
-_EMPTY = re.compile(r"^[\s{}\[\]()]*$|^\s*(?:none|empty|no cells?|nothing)\s*$", re.I)
-_HEAD = re.compile(r"^([a-z_]+)\s*(.*)$")
-_VERBS = {
-    **dict.fromkeys(("fill", "water", "wet", "w", "f", "put", "set", "place"), "fill"),
-    **dict.fromkeys(("empty", "air", "dry", "unfill", "clear", "erase", "remove", "delete", "e", "a"), "empty"),
-    **dict.fromkeys(("level", "flood", "fillto", "fill_to", "l"), "level"),
-    **dict.fromkeys(("drain", "d"), "drain"),
+ALIASES = {  # `clear`, `erase`, `remove`, `delete`, `e` empty a cell by the Board's own spellings
+    **dict.fromkeys(("water", "wet", "w", "f", "put", "set", "place"), "fill"),
+    **dict.fromkeys(("air", "dry", "unfill", "a"), "empty"),
+    **dict.fromkeys(("flood", "fillto", "fill_to", "l"), "level"),
+    "d": "drain",
 }
+KEYS = {**dict.fromkeys(("space", "return", "w", "f", "1"), WATER), "a": AIR, "e": AIR, "l": "level", "d": "drain"}
 
 
 # ---- tanks and the solver's model -------------------------------------------------------------------------
 class _TankBoard(Board):
-    """A Board that names cells and writes commands in the official (x, y) order, and knows the tanks."""
+    """An (x, y) Board that knows the tanks: their cells, and each cell's tank."""
 
     __slots__ = ("tank_of", "tanks")
-
-    def name(self, i: int) -> str:
-        r, c = divmod(i, self.cols)
-        return f"({c}, {r})"
-
-    def command(self, i: int, value: int) -> str:
-        r, c = divmod(i, self.cols)
-        return f"{'fill' if value == WATER else 'empty'} {c} {r}"
 
 
 def _tank_lists(regions: Sequence[Sequence[int]]) -> list[tuple[int, ...]]:
@@ -175,40 +162,6 @@ def _clues(grid: Sequence[int], rows: int, cols: int) -> tuple[list[int], list[i
 
 
 # ---- answers ------------------------------------------------------------------------------------------------
-def parse_cells(text: Any, rows: int, cols: int) -> list[tuple[int, int]]:
-    """The (x, y) pairs of an answer in any common notation (`[(0, 1), (2, 3)]`, nested lists, `0 1; 2 3`,
-    LaTeX): every number counts, read in pairs; `[]` or `none` is no cells. AnswerError on an odd count,
-    fractions, cells off the grid or a cell listed twice."""
-    if not isinstance(text, str):
-        text = "" if text is None else str(text)
-    if len(text) > MAX_ANSWER_CHARS:
-        raise AnswerError("the answer is too long")
-    text = clean_latex(text)
-    tokens = _TOKEN.findall(text)
-    if not tokens:
-        if text.strip() and _EMPTY.match(text):
-            return []
-        raise AnswerError("no cell coordinates found; write the water cells as [(x, y), ...]")
-    values = []
-    for t in tokens:
-        f = float(t) if len(t) < 12 else float("inf")
-        if not f.is_integer():
-            raise AnswerError(f"coordinates must be whole numbers, got {t[:12]}")
-        values.append(int(f))
-    if len(values) % 2:
-        raise AnswerError(f"found {len(values)} numbers, which do not pair up into (x, y) coordinates")
-    cells = list(zip(values[::2], values[1::2]))
-    seen: set[tuple[int, int]] = set()
-    for x, y in cells:
-        if not (0 <= x < cols and 0 <= y < rows):
-            raise AnswerError(f"the cell ({x}, {y}) is outside the grid (x counts columns 0 to {cols - 1}, "
-                              f"y counts rows 0 to {rows - 1})")
-        if (x, y) in seen:
-            raise AnswerError(f"the cell ({x}, {y}) is listed twice")
-        seen.add((x, y))
-    return cells
-
-
 def cells_text(cells: Sequence[tuple[int, int]]) -> str:
     """(x, y) cells in the official notation, row by row: `[(0, 1), (2, 1), (0, 2)]`."""
     return "[" + ", ".join(f"({x}, {y})" for x, y in sorted(cells, key=lambda p: (p[1], p[0]))) + "]"
@@ -262,8 +215,8 @@ class Aquarium(GridTask):
         regions = puzzle.data["regions"]
         rows, cols = len(regions), len(regions[0])
         board = _TankBoard(rows, cols, [AIR] * (rows * cols), verbs={"fill": WATER, "empty": AIR},
-                           values=(AIR, WATER), base=0, empty=None, fixed=[False] * (rows * cols), margin=MARGIN,
-                           value_names={AIR: "air", WATER: "water"})
+                           actions=("level", "drain"), values=(AIR, WATER), base=0, xy=True, empty=None,
+                           aliases=ALIASES, keys=KEYS, margin=MARGIN, value_names={AIR: "air", WATER: "water"})
         board.tanks = _tank_lists(regions)
         board.tank_of = [()] * (rows * cols)
         for cells in board.tanks:
@@ -289,8 +242,8 @@ class Aquarium(GridTask):
     def read_answer(self, puzzle: Puzzle, text: str) -> tuple:
         b = self.board(puzzle)
         grid = [AIR] * (b.rows * b.cols)
-        for x, y in parse_cells(text, b.rows, b.cols):
-            grid[y * b.cols + x] = WATER
+        for i in parse_cells(text, b.rows, b.cols, 0, xy=True, repeats=False, what="water cells"):
+            grid[i] = WATER
         return tuple(grid)
 
     def write_answer(self, puzzle: Puzzle, grid: Sequence[int]) -> str:
@@ -301,9 +254,6 @@ class Aquarium(GridTask):
         """The official initial_state (regions, one row per line, and the clues), then the water cells in the
         answer notation."""
         return self._state_json(puzzle) + "\nwater: " + self.write_answer(puzzle, grid)
-
-    def solution(self, puzzle: Puzzle) -> tuple[int, ...]:
-        return tuple(v for row in puzzle.data["solution"] for v in row)
 
     def build_csp(self, puzzle: Puzzle) -> Csp:
         d = puzzle.data
@@ -320,26 +270,18 @@ class Aquarium(GridTask):
     # ---- step mode: the (x, y) commands and the tank-level moves --------------------------------------
     def apply(self, puzzle: Puzzle, state: tuple, move: str) -> tuple:
         b = self.board(puzzle)
-        verb, x, y = _parse_command(move, b.rows, b.cols)
-        i = y * b.cols + x
-        if verb in ("fill", "empty"):
-            value = WATER if verb == "fill" else AIR
-            if state[i] == value:
-                raise InvalidMove(f"cell ({x}, {y}) is already {'water' if value == WATER else 'air'}")
-            return (*state[:i], value, *state[i + 1:])
+        verb, i, value = b.parse(move)
+        if value is not None:  # fill or empty one cell
+            return b.put(state, i, value)
+        y = i // b.cols
         new = list(state)
         for j in b.tank_of[i]:
             new[j] = WATER if verb == "level" and j // b.cols >= y else AIR
         out = tuple(new)
         if out == state:
             already = "empty" if verb == "drain" else f"filled exactly up to row {y}"
-            raise InvalidMove(f"the tank of cell ({x}, {y}) is already {already}")
+            raise InvalidMove(f"the tank of cell {b.name(i)} is already {already}")
         return out
-
-    def move_space(self, puzzle: Puzzle) -> list[str]:
-        b = self.board(puzzle)
-        cells = [(x, y) for y in range(b.rows) for x in range(b.cols)]
-        return [f"{verb} {x} {y}" for verb in ("fill", "empty", "level", "drain") for x, y in cells]
 
     def solve_moves(self, puzzle: Puzzle) -> list[str]:
         """One `level` move per tank that holds water, aimed at the tank's highest water cell."""
@@ -356,25 +298,6 @@ class Aquarium(GridTask):
     def step_budget(self, puzzle: Puzzle) -> int:
         """Room to fill every water cell one by one, three times over."""
         return 3 * max(1, sum(self.solution(puzzle))) + 20
-
-    def cell_command(self, puzzle: Puzzle, state: tuple, cell: tuple[int, int], key: str) -> str | None:
-        """Click-and-type: space, return, w or 1 toggles water; l floods the tank up to the cell; d drains it;
-        0 or delete makes the cell air."""
-        b = self.board(puzzle)
-        r, c = cell
-        if not (0 <= r < b.rows and 0 <= c < b.cols):
-            return None
-        i = r * b.cols + c
-        key = str(key).lower()
-        if key in ("space", "return", "w", "f", "1", "[1]"):
-            return f"{'empty' if state[i] == WATER else 'fill'} {c} {r}"
-        if key == "l":
-            return f"level {c} {r}"
-        if key == "d":
-            return f"drain {c} {r}"
-        if key in ("0", "[0]", "backspace", "delete", "a", "e") and state[i] == WATER:
-            return f"empty {c} {r}"
-        return None
 
     # ---- presentation ----------------------------------------------------------------------------------
     def _state_json(self, puzzle: Puzzle) -> str:
@@ -454,25 +377,7 @@ class Aquarium(GridTask):
                 or len(row_clues) != rows or len(col_clues) != cols):
             raise RecordError("Aquarium: the regions and clues do not fit one grid")
         data = {"regions": regions, "row_clues": row_clues, "col_clues": col_clues}
-        probe = self.puzzle(self.record_level(record), {**data, "solution": [[AIR] * cols for _ in range(rows)]})
-        grid = self._record_solution(probe, record.get("answer"))
-        seed = record.get("seed")
-        return self.puzzle(probe.level, {**data, "solution": to_rows(list(grid), cols)},
-                           seed=int(seed) if seed is not None else None)
-
-    def _record_solution(self, puzzle: Puzzle, answer: Any) -> tuple[int, ...]:
-        """The record's answer when it is valid, else the solver's first filling."""
-        if answer is not None:
-            try:
-                grid = self.read_answer(puzzle, answer if isinstance(answer, str) else json.dumps(answer))
-                if not self.violations(puzzle, grid):
-                    return grid
-            except AnswerError:
-                pass
-        found = self.build_csp(puzzle).solve()
-        if found is None:
-            raise RecordError("Aquarium: the puzzle has no solution")
-        return found
+        return self.record_puzzle(record, data, record.get("answer"))
 
 
 def _tank_violations(cells: Sequence[int], grid: Sequence[Any], cols: int) -> list[str]:
@@ -500,20 +405,3 @@ def _tank_violations(cells: Sequence[int], grid: Sequence[Any], cols: int) -> li
         ax = next(i for i in by_row[a] if grid[i] != WATER) % cols
         out.append(f"in {tank}, water at ({wx}, {w}) lies above air at ({ax}, {a}); a tank fills from the bottom")
     return out
-
-
-def _parse_command(move: str, rows: int, cols: int) -> tuple[str, int, int]:
-    """(verb, x, y) of a step command; InvalidMove says what is wrong with a malformed one."""
-    text = normalize_command(move)
-    head = _HEAD.match(text)
-    verb = _VERBS.get(head.group(1)) if head else None
-    if verb is None:
-        raise InvalidMove(f"unknown command {move!r}; use `fill X Y`, `empty X Y`, `level X Y` or `drain X Y`")
-    rest = re.sub(r"\b(?:x|y|at|cell|column|col|row)\b", " ", head.group(2))
-    args = [a for a in re.split(r"[\s,;:()\[\]{}=]+", rest) if a]
-    if len(args) != 2 or not all(a.isdigit() for a in args):
-        raise InvalidMove(f"`{verb}` needs a cell: `{verb} X Y` with the column X and the row Y, counted from 0")
-    x, y = int(args[0]), int(args[1])
-    if not (0 <= x < cols and 0 <= y < rows):
-        raise InvalidMove(f"the cell must have x in 0-{cols - 1} and y in 0-{rows - 1}, got ({x}, {y})")
-    return verb, x, y

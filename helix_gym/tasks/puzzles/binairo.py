@@ -177,15 +177,8 @@ class Binairo(GridTask):
         givens = [sol[i] if shown[i] else EMPTY for i in range(n * n)]
         target = sum(1 for v in givens if v != EMPTY)
         csp = _model(n, givens)
-        while True:  # a given the second solution contradicts, until only `sol` is left
-            found = csp.solutions(2)
-            if len(found) < 2:
-                break
-            other = found[1] if found[0] == sol else found[0]
-            diff = [i for i in range(n * n) if other[i] != sol[i]]
-            i = diff[int(rng.integers(len(diff)))]
+        for i in csp.pin_until_unique(sol, rng):  # givens a second solution contradicts, until only `sol` is left
             givens[i] = sol[i]
-            csp.assign(i, sol[i])
         extra = sum(1 for v in givens if v != EMPTY) - target
         for i in rng.permutation(n * n):  # back down to the level's count where uniqueness allows
             if extra <= 0:
@@ -215,9 +208,6 @@ class Binairo(GridTask):
     def grid_text(self, puzzle: Puzzle, grid: Sequence[int]) -> str:
         """The official initial_state notation (a JSON 2-D list, null for an empty cell), one row per line."""
         return "[" + ",\n ".join(json.dumps(row) for row in _rows(grid, puzzle.data["size"])) + "]"
-
-    def solution(self, puzzle: Puzzle) -> tuple[int, ...]:
-        return tuple(v for row in puzzle.data["solution"] for v in row)
 
     def build_csp(self, puzzle: Puzzle) -> Csp:
         return _model(puzzle.data["size"], self.board(puzzle).start)
@@ -291,23 +281,4 @@ class Binairo(GridTask):
         if not (2 <= n <= 12 and n % 2 == 0) or any(len(row) != n or any(v not in (None, 0, 1) for v in row)
                                                      for row in givens):
             raise RecordError("Binairo: initial_state must be an even square grid of 0, 1 and null")
-        probe = self.puzzle(self.record_level(record), {"size": n, "givens": givens})
-        solution = to_rows(list(self._record_solution(probe, record.get("answer"))), n)
-        seed = record.get("seed")
-        return self.puzzle(probe.level, {**probe.data, "solution": solution},
-                           seed=int(seed) if seed is not None else None)
-
-    def _record_solution(self, puzzle: Puzzle, answer: Any) -> tuple[int, ...]:
-        """The record's answer when it is valid, else the solver's first solution."""
-        if answer is not None:
-            text = answer if isinstance(answer, str) else json.dumps(answer)
-            try:
-                grid = self.read_answer(puzzle, text)
-                if not self.violations(puzzle, grid):
-                    return grid
-            except ValueError:
-                pass
-        found = self.build_csp(puzzle).solve()
-        if found is None:
-            raise RecordError("Binairo: the puzzle has no solution")
-        return found
+        return self.record_puzzle(record, {"size": n, "givens": givens}, record.get("answer"))

@@ -39,7 +39,6 @@ from helix_gym.core.grid import (
     GridTask,
     bad_values,
     latin_csp,
-    list_text,
     random_latin_square,
     repeats,
     to_rows,
@@ -192,11 +191,7 @@ def _make_unique(n: int, sol: Sequence[int], cages: list[tuple[list[int], str, i
     """Change operators or split cages until `sol` is the only solution (see the module docstring)."""
     board = _board(n)
     switches = 0
-    while True:
-        found = _model(n, cages, board).solutions(2)
-        if len(found) < 2:
-            return cages
-        other = found[1] if found[0] == tuple(sol) else found[0]
+    while (other := _model(n, cages, board).rival(sol)) is not None:
         differ = [k for k, (cells, _, _) in enumerate(cages) if any(sol[i] != other[i] for i in cells)]
         options = []
         for k in differ:
@@ -218,6 +213,7 @@ def _make_unique(n: int, sol: Sequence[int], cages: list[tuple[list[int], str, i
             values = [sol[i] for i in piece]
             op = _pick_op(values, rng)
             cages.append((piece, op, cage_result(op, values)))
+    return cages
 
 
 @register_task
@@ -268,17 +264,11 @@ class Calcudoku(GridTask):
                 out.append(f"{_cage_name(cells, op, target, n)} does not hold: {_working(op, values, got)}")
         return out
 
-    def write_answer(self, puzzle: Puzzle, grid: Sequence[int]) -> str:
-        return list_text(to_rows(list(grid), puzzle.data["size"]))
-
     def grid_text(self, puzzle: Puzzle, grid: Sequence[int]) -> str:
         """The official initial_state (size and regions) with the entries as a `grid` (0 = empty)."""
         d = puzzle.data
         return json.dumps({"size": d["size"], "regions": d["regions"], "grid": to_rows(list(grid), d["size"])},
                           ensure_ascii=False)
-
-    def solution(self, puzzle: Puzzle) -> tuple[int, ...]:
-        return tuple(v for row in puzzle.data["solution"] for v in row)
 
     def build_csp(self, puzzle: Puzzle) -> Csp:
         n = puzzle.data["size"]
@@ -373,26 +363,7 @@ class Calcudoku(GridTask):
             idx = [(r - 1) * n + c - 1 for r, c in q["cells"]]
             if (q["operator"] in ("-", "÷") and len(idx) != 2) or len(components(idx, n, n)) != 1:
                 raise RecordError(f"Calcudoku: bad region {q!r}")
-        probe = self.puzzle(self.record_level(record), {"size": n, "regions": regions})
-        solution = to_rows(list(self._record_solution(probe, record.get("answer"))), n)
-        seed = record.get("seed")
-        return self.puzzle(probe.level, {**probe.data, "solution": solution},
-                           seed=int(seed) if seed is not None else None)
-
-    def _record_solution(self, puzzle: Puzzle, answer: Any) -> tuple[int, ...]:
-        """The record's answer when it is valid, else the solver's first solution."""
-        if answer is not None:
-            text = answer if isinstance(answer, str) else json.dumps(answer)
-            try:
-                grid = self.read_answer(puzzle, text)
-                if not self.violations(puzzle, grid):
-                    return grid
-            except ValueError:
-                pass
-        found = self.build_csp(puzzle).solve()
-        if found is None:
-            raise RecordError("Calcudoku: the puzzle has no solution")
-        return found
+        return self.record_puzzle(record, {"size": n, "regions": regions}, record.get("answer"))
 
 
 def _read_region(q: dict[str, Any]) -> dict[str, Any]:

@@ -20,19 +20,16 @@ its level-5 instances have several solutions).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
-from helix_gym.core import draw
-from helix_gym.core.csp import Csp, Prune
-from helix_gym.core.errors import InvalidMove, RecordError
-from helix_gym.core.grid import AnswerError, Board, GridTask
-from helix_gym.core.parse import clean_latex
+from helix_gym.core import draw, topology
+from helix_gym.core.csp import Csp
+from helix_gym.core.errors import RecordError
+from helix_gym.core.grid import Board, GridTask, parse_cells
 from helix_gym.core.records import decode_value
 from helix_gym.core.registry import register_task
 from helix_gym.core.task import Puzzle
@@ -47,20 +44,6 @@ CLUE_BOX = (70, 130, 180)  # the official steel blue
 TRUNK = (120, 80, 40)
 LEAVES = (50, 140, 60)
 GRASS_INK = (120, 190, 110)
-MAX_ANSWER_CHARS = 20000
-_TOKEN = re.compile(r"-?\d+(?:\.\d+)?")
-_EMPTY_LIST = re.compile(r"^[\s{}\[\]()]*$|^\s*(?:none|empty|no tents?|nothing)\s*$", re.I)
-
-
-@lru_cache(maxsize=32)
-def _around(n: int) -> tuple[tuple[int, ...], ...]:
-    """The up to eight cells touching each cell of an n x n grid (sides and corners)."""
-    out = []
-    for i in range(n * n):
-        r, c = divmod(i, n)
-        out.append(tuple((r + dr) * n + c + dc for dr in (-1, 0, 1) for dc in (-1, 0, 1)
-                         if (dr or dc) and 0 <= r + dr < n and 0 <= c + dc < n))
-    return tuple(out)
 
 
 def _beside_trees(n: int, trees: frozenset[int]) -> frozenset[int]:
@@ -70,25 +53,6 @@ def _beside_trees(n: int, trees: frozenset[int]) -> frozenset[int]:
 
 
 # ---- the solver's model -----------------------------------------------------------------------------------
-def _at_most_one(cells: tuple[int, ...]) -> Prune:
-    """Propagator: at most one tent among `cells` (a 2x2 block: tents there would touch)."""
-
-    def prune(dom: list[int]) -> bool:
-        pitched = [c for c in cells if dom[c] == TENT_BIT]
-        if len(pitched) > 1:
-            return False
-        if pitched:
-            for c in cells:
-                if c != pitched[0] and dom[c] & TENT_BIT:
-                    d = dom[c] & ~TENT_BIT
-                    if not d:
-                        return False
-                    dom[c] = d
-        return True
-
-    return prune
-
-
 def _model(n: int, trees: frozenset[int], row_clues: Sequence[int], col_clues: Sequence[int]) -> Csp:
     """The rules as a Csp over the cells: trees fixed, tents only beside trees, at most one tent per 2x2
     block (so no two touch), and the counts."""
@@ -99,8 +63,7 @@ def _model(n: int, trees: frozenset[int], row_clues: Sequence[int], col_clues: S
         for c in range(n - 1):
             block = (r * n + c, r * n + c + 1, (r + 1) * n + c, (r + 1) * n + c + 1)
             if sum(1 for i in block if i in beside) > 1:
-                csp.add(block, _at_most_one(block), f"tents around ({r + 1},{c + 1})-({r + 2},{c + 2}) "
-                        "must not touch")
+                csp.at_most(block, TENT, 1, f"tents around ({r + 1},{c + 1})-({r + 2},{c + 2}) must not touch")
     for r, clue in enumerate(row_clues):
         csp.count([r * n + c for c in range(n)], TENT, clue, f"row {r + 1} holds {clue} tents")
     for c, clue in enumerate(col_clues):
@@ -113,7 +76,7 @@ def _plant(n: int, k: int, rng: np.random.Generator) -> frozenset[int]:
     """The official tree planting: a count in [max(k, 3), min(2k, n^2/2)], random free cells, and once half
     are planted a new tree may not touch an existing one; at most 2 n^2 attempts."""
     count = int(rng.integers(max(k, 3), min(2 * k, n * n // 2) + 1))
-    around = _around(n)
+    around = topology.around(n, n)
     trees: set[int] = set()
     for _ in range(2 * n * n):
         if len(trees) >= count:
@@ -128,7 +91,7 @@ def _plant(n: int, k: int, rng: np.random.Generator) -> frozenset[int]:
 def _pitch(n: int, k: int, trees: frozenset[int], rng: np.random.Generator) -> list[int]:
     """The official tent walk: trees in random order, each gets a tent on a random free side cell that touches
     no tent yet, until k tents stand (fewer when the trees run out)."""
-    nbr, around = neighbours(n, n), _around(n)
+    nbr, around = neighbours(n, n), topology.around(n, n)
     tents: set[int] = set()
     for t in rng.permutation(sorted(trees)):
         if len(tents) >= k:
@@ -149,39 +112,6 @@ def _clues(tents: Sequence[int], n: int) -> tuple[list[int], list[int]]:
 
 
 # ---- answers ------------------------------------------------------------------------------------------------
-def parse_tents(text: Any, n: int) -> list[tuple[int, int]]:
-    """The 1-based (row, column) pairs of an answer in any common notation (`[[1, 2], [3, 4]]`, tuples,
-    `1 2; 3 4`, `R1C2`, LaTeX): every number counts, read in pairs; `[]` or `none` is no tents. AnswerError on an
-    odd count, fractions, cells off the grid (0-based answers included) or a cell listed twice."""
-    if not isinstance(text, str):
-        text = "" if text is None else str(text)
-    if len(text) > MAX_ANSWER_CHARS:
-        raise AnswerError("the answer is too long")
-    text = clean_latex(text)
-    tokens = _TOKEN.findall(re.sub(r"(?i)(?<![a-z])[rc](?=\d)", " ", text))
-    if not tokens:
-        if text.strip() and _EMPTY_LIST.match(text):
-            return []
-        raise AnswerError("no tent coordinates found; write the tents as [[row, column], ...]")
-    values = []
-    for t in tokens:
-        f = float(t) if len(t) < 12 else float("inf")
-        if not f.is_integer():
-            raise AnswerError(f"coordinates must be whole numbers, got {t[:12]}")
-        values.append(int(f))
-    if len(values) % 2:
-        raise AnswerError(f"found {len(values)} numbers, which do not pair up into [row, column] coordinates")
-    cells = list(zip(values[::2], values[1::2]))
-    seen: set[tuple[int, int]] = set()
-    for r, c in cells:
-        if not (1 <= r <= n and 1 <= c <= n):
-            raise AnswerError(f"the cell [{r}, {c}] is outside the {n}x{n} grid (rows and columns count 1 to {n})")
-        if (r, c) in seen:
-            raise AnswerError(f"the tent [{r}, {c}] is listed twice")
-        seen.add((r, c))
-    return cells
-
-
 def tents_text(cells: Sequence[tuple[int, int]]) -> str:
     """1-based cells in the official notation, row-major: `[[1, 2], [3, 4]]`."""
     return "[" + ", ".join(f"[{r}, {c}]" for r, c in sorted(cells)) + "]"
@@ -237,11 +167,13 @@ class Campsite(GridTask):
         return Board(n, n, start, verbs={"tent": TENT, "remove": EMPTY, "grass": GRASS},
                      values=(EMPTY, TENT, GRASS), base=1, empty=None, fixed=[v == TREE for v in start],
                      default_verb="tent", margin=MARGIN,
+                     fixed_reason="holds a tree; tents go beside trees, never on them",
                      aliases={"place": "tent", "pitch": "tent", "put": "tent", "add": "tent", "camp": "tent",
-                              "t": "tent", "c": "tent", "erase": "remove", "clear": "remove", "delete": "remove",
-                              "unmark": "remove", "empty": "remove", "untent": "remove", "mark": "grass", "g": "grass",
-                              "no": "grass"},
-                     value_names={EMPTY: "empty", TENT: "a tent", GRASS: "marked as grass", TREE: "a tree"})
+                              "t": "tent", "c": "tent", "unmark": "remove", "untent": "remove", "mark": "grass",
+                              "g": "grass", "no": "grass"},
+                     value_names={EMPTY: "empty", TENT: "a tent", GRASS: "marked as grass", TREE: "a tree"},
+                     keys={**dict.fromkeys(("space", "return", "t", "c", "1"), TENT),
+                           **dict.fromkeys(("g", ".", "period"), GRASS)})
 
     def violations(self, puzzle: Puzzle, grid: Sequence[Any], complete: bool = True) -> list[str]:
         """Every rule the tents break. A position (complete=False) breaks a clue only by exceeding it."""
@@ -252,7 +184,7 @@ class Campsite(GridTask):
         out = [f"the tent at {b.name(i)} stands on a tree" for i in tents if b.fixed[i]]
         out += [f"the tent at {b.name(i)} has no tree directly above, below, left or right of it"
                 for i in tents if not b.fixed[i] and i not in beside]
-        around = _around(n)
+        around = topology.around(n, n)
         pitched = set(tents)
         out += [f"the tents at {b.name(i)} and {b.name(j)} touch" for i in tents for j in around[i]
                 if j > i and j in pitched]
@@ -269,8 +201,9 @@ class Campsite(GridTask):
     def read_answer(self, puzzle: Puzzle, text: str) -> tuple:
         b = self.board(puzzle)
         grid = list(b.start)
-        for r, c in parse_tents(text, b.rows):
-            grid[(r - 1) * b.cols + c - 1] = TENT
+        for i in parse_cells(text, b.rows, b.cols, 1, repeats=False, what="tents", item="tent",
+                             example="[[row, column], ...]"):
+            grid[i] = TENT
         return tuple(grid)
 
     def write_answer(self, puzzle: Puzzle, grid: Sequence[int]) -> str:
@@ -322,34 +255,8 @@ class Campsite(GridTask):
         return _beside_trees(len(puzzle.data["grid"]), self._trees(puzzle))
 
     # ---- step mode -------------------------------------------------------------------------------------
-    def apply(self, puzzle: Puzzle, state: tuple, move: str) -> tuple:
-        b = self.board(puzzle)
-        _, i, value = b.parse(move)
-        if b.fixed[i]:
-            raise InvalidMove(f"cell {b.name(i)} holds a tree; tents go beside trees, never on them")
-        if state[i] == value:
-            raise InvalidMove(f"cell {b.name(i)} {b.describe(value, already=True)}")
-        return (*state[:i], value, *state[i + 1:])
-
     def step_budget(self, puzzle: Puzzle) -> int:
         return 3 * max(1, sum(puzzle.data["row_clues"])) + 20
-
-    def cell_command(self, puzzle: Puzzle, state: tuple, cell: tuple[int, int], key: str) -> str | None:
-        """Click-and-type: space, return, t or 1 toggles a tent; g or `.` toggles a grass mark; 0 or delete
-        clears the cell."""
-        b = self.board(puzzle)
-        r, c = cell
-        if not (0 <= r < b.rows and 0 <= c < b.cols) or b.fixed[r * b.cols + c]:
-            return None
-        i = r * b.cols + c
-        key = str(key).lower()
-        if key in ("space", "return", "t", "c", "1", "[1]"):
-            return b.command(i, EMPTY if state[i] == TENT else TENT)
-        if key in ("g", ".", "period"):
-            return b.command(i, EMPTY if state[i] == GRASS else GRASS)
-        if key in ("0", "[0]", "backspace", "delete") and state[i] != EMPTY:
-            return b.command(i, EMPTY)
-        return None
 
     # ---- presentation ----------------------------------------------------------------------------------
     def _rules(self) -> str:
@@ -426,28 +333,13 @@ class Campsite(GridTask):
             raise RecordError("Campsite: the grid and the clues do not fit one square grid")
         data = {"grid": grid, "row_clues": row_clues, "col_clues": col_clues}
         probe = self.puzzle(self.record_level(record), {**data, "tents": []})
-        tents = self._record_solution(probe, record.get("answer"), state.get("reference_solution"))
+        reference = state.get("reference_solution")
+        drawn = (tents_text([(r + 1, c + 1) for r, row in enumerate(reference) for c, ch in enumerate(row)
+                             if str(ch).upper() == "C"]) if isinstance(reference, list) else None)
+        found = self.record_solution(probe, record.get("answer"), drawn)
+        tents = [[i // n + 1, i % n + 1] for i, v in enumerate(found) if v == TENT]
         seed = record.get("seed")
         return self.puzzle(probe.level, {**data, "tents": tents}, seed=int(seed) if seed is not None else None)
-
-    def _record_solution(self, puzzle: Puzzle, answer: Any, reference: Any) -> list[list[int]]:
-        """The record's answer when it is valid, else its reference grid's tents, else the solver's."""
-        n = len(puzzle.data["grid"])
-        tries = [answer if isinstance(answer, str) else json.dumps(answer)] if answer is not None else []
-        if isinstance(reference, list):
-            tries.append(tents_text([(r + 1, c + 1) for r, row in enumerate(reference) for c, ch in enumerate(row)
-                                     if str(ch).upper() == "C"]))
-        for text in tries:
-            try:
-                grid = self.read_answer(puzzle, text)
-            except (AnswerError, IndexError, TypeError):
-                continue
-            if not self.violations(puzzle, grid):
-                return [[i // n + 1, i % n + 1] for i, v in enumerate(grid) if v == TENT]
-        found = self.build_csp(puzzle).solve()
-        if found is None:
-            raise RecordError("Campsite: the puzzle has no solution")
-        return [[i // n + 1, i % n + 1] for i, v in enumerate(found) if v == TENT]
 
 
 # ---- pictures -----------------------------------------------------------------------------------------------

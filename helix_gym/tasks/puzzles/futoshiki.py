@@ -13,7 +13,6 @@ rules, so every valid grid is accepted.
 
 from __future__ import annotations
 
-import ast
 import json
 from collections.abc import Sequence
 from typing import Any
@@ -30,11 +29,11 @@ from helix_gym.core.grid import (
     bad_values,
     changed_givens,
     latin_csp,
-    list_text,
     random_latin_square,
     repeats,
     to_rows,
 )
+from helix_gym.core.records import decode_value
 from helix_gym.core.registry import register_task
 from helix_gym.core.task import Puzzle
 
@@ -129,11 +128,7 @@ class Futoshiki(GridTask):
         board = Board(n, n, givens, verbs={"place": None, "erase": 0}, values=range(1, n + 1), base=0)
         signed = [(a, b) if sol[a] < sol[b] else (b, a) for a, b in chosen]
         csp = _model(n, givens, signed, board)
-        while True:  # add a clue the second solution breaks, until only `sol` is left
-            found = csp.solutions(2)
-            if len(found) < 2:
-                break
-            other = found[1] if found[0] == sol else found[0]
+        while (other := csp.rival(sol)) is not None:  # add a clue it breaks, until only `sol` is left
             free = [p for p in pairs if p not in chosen and (sol[p[0]] < sol[p[1]]) != (other[p[0]] < other[p[1]])]
             if free and rng.random() < SIGN_FIRST:
                 a, b = free[int(rng.integers(len(free)))]
@@ -166,16 +161,10 @@ class Futoshiki(GridTask):
                 out.append(f"the sign {_sign_text(q)} does not hold: {x} {q['symbol']} {y} is false")
         return out
 
-    def write_answer(self, puzzle: Puzzle, grid: Sequence[int]) -> str:
-        return list_text(to_rows(list(grid), puzzle.data["size"]))
-
     def grid_text(self, puzzle: Puzzle, grid: Sequence[int]) -> str:
         d = puzzle.data
         return json.dumps({"grid": to_rows(list(grid), d["size"]), "inequalities": d["inequalities"],
                            "size": d["size"]})
-
-    def solution(self, puzzle: Puzzle) -> tuple[int, ...]:
-        return tuple(v for row in puzzle.data["solution"] for v in row)
 
     def build_csp(self, puzzle: Puzzle) -> Csp:
         b = self.board(puzzle)
@@ -237,8 +226,7 @@ class Futoshiki(GridTask):
                                 difficulty=puzzle.level, initial_state=state)
 
     def from_record(self, record: dict[str, Any]) -> Puzzle:
-        raw = record.get("initial_state")
-        state = _literal(raw) if isinstance(raw, str) else raw
+        state = decode_value(record.get("initial_state"))
         try:
             n = int(state["size"])
             grid = [[int(v or 0) for v in row] for row in state["grid"]]
@@ -247,37 +235,7 @@ class Futoshiki(GridTask):
             raise RecordError(f"Futoshiki: unreadable initial_state ({exc})") from exc
         if not 2 <= n <= 9 or len(grid) != n or any(len(row) != n or not all(0 <= v <= n for v in row) for row in grid):
             raise RecordError("Futoshiki: the grid does not match its size")
-        probe = self.puzzle(self.record_level(record), {"size": n, "grid": grid, "inequalities": signs})
-        solution = to_rows(list(self._record_solution(probe, record.get("answer"))), n)
-        seed = record.get("seed")
-        return self.puzzle(probe.level, {**probe.data, "solution": solution},
-                           seed=int(seed) if seed is not None else None)
-
-    def _record_solution(self, puzzle: Puzzle, answer: Any) -> tuple[int, ...]:
-        """The record's answer when it is valid, else the solver's first solution."""
-        if answer is not None:
-            text = answer if isinstance(answer, str) else json.dumps(answer)
-            try:
-                grid = self.read_answer(puzzle, text)
-                if not self.violations(puzzle, grid):
-                    return grid
-            except ValueError:
-                pass
-        found = self.build_csp(puzzle).solve()
-        if found is None:
-            raise RecordError("Futoshiki: the puzzle has no solution")
-        return found
-
-
-def _literal(text: str) -> Any:
-    """A record field written as JSON or as a Python literal (records are data we load, not model text)."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        try:
-            return ast.literal_eval(text)
-        except (ValueError, SyntaxError) as exc:
-            raise RecordError(f"Futoshiki: unreadable initial_state ({exc})") from exc
+        return self.record_puzzle(record, {"size": n, "grid": grid, "inequalities": signs}, record.get("answer"))
 
 
 def _draw_sign(canvas: draw.GridCanvas, q: dict[str, Any]) -> None:

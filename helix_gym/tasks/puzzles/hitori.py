@@ -15,7 +15,6 @@ shading is accepted, extra shaded cells included.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,10 +22,9 @@ import numpy as np
 from PIL import Image
 
 from helix_gym.core import draw
-from helix_gym.core.csp import Csp, Prune
+from helix_gym.core.csp import Csp
 from helix_gym.core.errors import RecordError
-from helix_gym.core.grid import AnswerError, Board, GridTask, random_latin_square, to_rows
-from helix_gym.core.parse import clean_latex
+from helix_gym.core.grid import Board, GridTask, parse_cells, random_latin_square, to_rows
 from helix_gym.core.records import decode_value
 from helix_gym.core.registry import register_task
 from helix_gym.core.task import Puzzle
@@ -37,11 +35,6 @@ SHADE_BIT, KEEP_BIT = 1 << SHADED, 1 << KEPT  # the solver's domains: shaded or 
 SHADE_SHARE = {1: 0.30, 2: 0.35, 3: 0.40, 4: 0.45, 5: 0.50}  # official target: floor(n^2 * share) shaded cells
 REDRAWS = 40  # number re-draws per shading before a new shading is drawn
 MARGIN = (0.55, 0.55, 0.2, 0.2)  # room for the 0-based coordinates on the left and on top
-MAX_ANSWER_CHARS = 20000
-_TOKEN = re.compile(r"-?\d+(?:\.\d+)?")
-_SIZE = re.compile(r"\b(\d+)\s*[x×*]\s*(\d+)\b")  # an `8x8` size prefix is not a coordinate
-_SET = re.compile(r"\{([^{}]*)\}")  # the contents of one {...} group
-_EMPTY_SET = re.compile(r"^[\s{}\[\]()]*$|^\s*(?:set\(\)|none|empty|no cells?)\s*$", re.I)
 
 
 # ---- the solver's model -----------------------------------------------------------------------------------
@@ -58,99 +51,6 @@ def _groups(grid: Sequence[int], n: int) -> list[tuple[str, list[int]]]:
     return out
 
 
-def _at_most_one_kept(cells: tuple[int, ...]) -> Prune:
-    """Propagator: at most one of `cells` stays unshaded; once one is unshaded, the others are shaded."""
-
-    def prune(dom: list[int]) -> bool:
-        kept = [c for c in cells if dom[c] == KEEP_BIT]
-        if len(kept) > 1:
-            return False
-        if kept:
-            for c in cells:
-                if c != kept[0]:
-                    d = dom[c] & ~KEEP_BIT
-                    if not d:
-                        return False
-                    dom[c] = d
-        return True
-
-    return prune
-
-
-def _not_both_shaded(a: int, b: int) -> Prune:
-    """Propagator: neighbours a and b are not both shaded."""
-
-    def prune(dom: list[int]) -> bool:
-        for x, y in ((a, b), (b, a)):
-            if dom[x] == SHADE_BIT:
-                d = dom[y] & ~SHADE_BIT
-                if not d:
-                    return False
-                dom[y] = d
-        return True
-
-    return prune
-
-
-def _connected(n: int) -> Prune:
-    """Propagator: the unshaded cells form one orthogonally connected group.
-
-    Over the cells that may stay unshaded (walked from a sure one, as topology.can_connect does): a sure
-    unshaded cell out of reach is a contradiction, an undecided cell out of reach must be shaded, and an
-    undecided cell whose removal would cut sure unshaded cells off the rest (an articulation point, found by
-    Tarjan's low-link walk) must stay unshaded."""
-    nbr = neighbours(n, n)
-    size = n * n
-
-    def prune(dom: list[int]) -> bool:
-        while True:
-            root = next((i for i in range(size) if dom[i] == KEEP_BIT), -1)
-            if root < 0:
-                return True
-            disc = [-1] * size
-            low = [0] * size
-            sure = [0] * size  # sure unshaded cells in each walked cell's subtree
-            disc[root], sure[root] = 0, 1
-            clock = 1
-            cut: list[int] = []
-            stack = [(root, iter(nbr[root]))]
-            while stack:
-                v, it = stack[-1]
-                for w in it:
-                    if not dom[w] & KEEP_BIT:
-                        continue
-                    if disc[w] < 0:
-                        disc[w] = low[w] = clock
-                        clock += 1
-                        sure[w] = 1 if dom[w] == KEEP_BIT else 0
-                        stack.append((w, iter(nbr[w])))
-                        break
-                    low[v] = min(low[v], disc[w])
-                else:
-                    stack.pop()
-                    if stack:
-                        p = stack[-1][0]
-                        low[p] = min(low[p], low[v])
-                        sure[p] += sure[v]
-                        if low[v] >= disc[p] and sure[v] and dom[p] != KEEP_BIT:
-                            cut.append(p)  # the root (sure) lies outside v's subtree: p joins them
-            changed = False
-            for i in range(size):
-                if disc[i] < 0 and dom[i] & KEEP_BIT:
-                    if dom[i] == KEEP_BIT:
-                        return False
-                    dom[i] = SHADE_BIT
-                    changed = True
-            for p in cut:
-                if dom[p] != KEEP_BIT:
-                    dom[p] = KEEP_BIT
-                    changed = True
-            if not changed:
-                return True
-
-    return prune
-
-
 def _model(grid: Sequence[int], n: int) -> Csp:
     """The rules as a Csp over the cells (SHADED or KEPT): a cell whose number is alone in its row and column
     stays unshaded (the uniqueness convention); of equal numbers in a line at most one stays unshaded; no two
@@ -162,14 +62,13 @@ def _model(grid: Sequence[int], n: int) -> Csp:
         if i not in candidates:
             csp.assign(i, KEPT)
     for name, cells in groups:
-        csp.add(cells, _at_most_one_kept(tuple(cells)), f"{name} can stay unshaded only once")
+        csp.at_most(cells, KEPT, 1, f"{name} can stay unshaded only once")
     nbr = neighbours(n, n)
     for a in sorted(candidates):
         for b in nbr[a]:
             if b > a and b in candidates:
-                csp.add((a, b), _not_both_shaded(a, b), f"shaded cells ({a // n},{a % n}) and ({b // n},{b % n}) "
-                        "must not touch")
-    csp.add(range(n * n), _connected(n), "the unshaded cells must stay connected")
+                csp.at_most((a, b), SHADED, 1, f"shaded cells ({a // n},{a % n}) and ({b // n},{b % n}) must not touch")
+    csp.connected(nbr, KEPT, "the unshaded cells must stay connected")
     return csp
 
 
@@ -234,48 +133,6 @@ def _numbers(base: Sequence[int], shaded: Sequence[int], n: int, rng: np.random.
 
 
 # ---- answers ------------------------------------------------------------------------------------------------
-def parse_cells(text: Any, n: int) -> list[tuple[int, int]]:
-    """The (row, column) pairs of an answer in any common notation: `{(0, 1), (2, 3)}`, lists of lists or
-    tuples, `0 1; 2 3`, `row=0, col=1`, LaTeX. The numbers inside the set (else from the first `[` to the last
-    `]`, else from the first `(` to the last `)`) are read in pairs, so a word before the set does not count; an
-    explicit empty set (`{}`, `set()`, `none`) is no cells. Raises AnswerError on several sets (the official
-    judge would merge a draft into the final set), an odd count, fractions or cells off the grid."""
-    if not isinstance(text, str):
-        text = "" if text is None else str(text)
-    if len(text) > MAX_ANSWER_CHARS:
-        raise AnswerError("the answer is too long")
-    text = _SIZE.sub(lambda m: " " if (int(m[1]), int(m[2])) == (n, n) else m[0], clean_latex(text))
-    sets = _SET.findall(text)
-    if len(sets) > 1:
-        raise AnswerError(f"the answer holds {len(sets)} separate sets; give one set of shaded cells")
-    body = sets[0] if sets else _span(text, "[", "]") or _span(text, "(", ")") or text
-    tokens = _TOKEN.findall(body)
-    if not tokens:
-        if sets or _EMPTY_SET.match(text):
-            return []
-        raise AnswerError("no cell coordinates found; write the shaded cells as {(row, column), ...}")
-    values = []
-    for t in tokens:
-        f = float(t) if len(t) < 12 else float("inf")
-        if not f.is_integer():
-            raise AnswerError(f"coordinates must be whole numbers, got {t[:12]}")
-        values.append(int(f))
-    if len(values) % 2:
-        raise AnswerError(f"found {len(values)} numbers, which do not pair up into (row, column) coordinates")
-    cells = list(zip(values[::2], values[1::2]))
-    off = [(r, c) for r, c in cells if not (0 <= r < n and 0 <= c < n)]
-    if off:
-        r, c = off[0]
-        raise AnswerError(f"the cell ({r}, {c}) is outside the {n}x{n} grid (rows and columns count 0 to {n - 1})")
-    return cells
-
-
-def _span(text: str, opening: str, closing: str) -> str:
-    """The text from the first `opening` to the last `closing` bracket, both included ('' when absent)."""
-    a, b = text.find(opening), text.rfind(closing)
-    return text[a:b + 1] if 0 <= a < b else ""
-
-
 def cells_text(cells: Sequence[tuple[int, int]]) -> str:
     """Cells in the official Python set notation, row-major: `{(0, 1), (2, 3)}` (`{}` for none)."""
     return "{" + ", ".join(f"({r}, {c})" for r, c in sorted(cells)) + "}"
@@ -328,10 +185,11 @@ class Hitori(GridTask):
         n = len(puzzle.data["grid"])
         return Board(n, n, [PLAIN] * (n * n), verbs={"shade": SHADED, "unshade": PLAIN, "keep": KEPT},
                      values=(PLAIN, SHADED, KEPT), base=0, empty=None, margin=MARGIN,
-                     aliases={"black": "shade", "fill": "shade", "paint": "shade", "clear": "unshade",
-                              "erase": "unshade", "white": "unshade", "remove": "unshade", "delete": "unshade",
+                     aliases={"black": "shade", "fill": "shade", "paint": "shade", "white": "unshade",
                               "unmark": "unshade", "circle": "keep", "mark": "keep"},
-                     value_names={PLAIN: "unshaded", SHADED: "shaded", KEPT: "kept (circled)"})
+                     value_names={PLAIN: "unshaded", SHADED: "shaded", KEPT: "kept (circled)"},
+                     keys={**dict.fromkeys(("space", "return", "s", "1"), SHADED),
+                           **dict.fromkeys(("k", "o", ".", "period"), KEPT)})
 
     def violations(self, puzzle: Puzzle, grid: Sequence[Any], complete: bool = True) -> list[str]:
         """Complete (an answer): the three rules. A position (complete=False): repeats among circled cells
@@ -358,10 +216,12 @@ class Hitori(GridTask):
         return out
 
     def read_answer(self, puzzle: Puzzle, text: str) -> tuple:
+        """The shaded cells as a set of 0-based (row, column) pairs; a cell listed twice is still one cell,
+        several sets are refused (the official judge would merge a draft into the final set)."""
         n = len(puzzle.data["grid"])
         grid = [PLAIN] * (n * n)
-        for r, c in parse_cells(text, n):
-            grid[r * n + c] = SHADED
+        for i in parse_cells(text, n, n, 0, what="shaded cells", example="{(row, column), ...}"):
+            grid[i] = SHADED
         return tuple(grid)
 
     def write_answer(self, puzzle: Puzzle, grid: Sequence[int]) -> str:
@@ -396,23 +256,6 @@ class Hitori(GridTask):
 
     def rules_summary(self, puzzle: Puzzle) -> str:
         return "no number repeats among the unshaded cells of a line, no shaded cells touch, the unshaded cells connect"
-
-    def cell_command(self, puzzle: Puzzle, state: tuple, cell: tuple[int, int], key: str) -> str | None:
-        """Click-and-type: space, return, s or 1 toggles shading; k, o or `.` toggles a circle; 0 or delete
-        makes the cell plain."""
-        b = self.board(puzzle)
-        r, c = cell
-        if not (0 <= r < b.rows and 0 <= c < b.cols):
-            return None
-        i = r * b.cols + c
-        key = str(key).lower()
-        if key in ("space", "return", "s", "1", "[1]"):
-            return b.command(i, PLAIN if state[i] == SHADED else SHADED)
-        if key in ("k", "o", ".", "period"):
-            return b.command(i, PLAIN if state[i] == KEPT else KEPT)
-        if key in ("0", "[0]", "backspace", "delete") and state[i] != PLAIN:
-            return b.command(i, PLAIN)
-        return None
 
     # ---- presentation ----------------------------------------------------------------------------------
     def _numbers_text(self, puzzle: Puzzle) -> str:
@@ -473,21 +316,7 @@ class Hitori(GridTask):
         if not 2 <= n <= 12 or any(len(row) != n or any(v < 0 for v in row) for row in grid):
             raise RecordError("Hitori: initial_state must be a square grid of whole numbers")
         probe = self.puzzle(self.record_level(record), {"grid": grid, "shaded": []})
-        shaded = self._record_solution(probe, record.get("answer"))
+        shaded = self.record_solution(probe, record.get("answer"))
         seed = record.get("seed")
         cells = [list(divmod(i, n)) for i, v in enumerate(shaded) if v == SHADED]
         return self.puzzle(probe.level, {"grid": grid, "shaded": cells}, seed=int(seed) if seed is not None else None)
-
-    def _record_solution(self, puzzle: Puzzle, answer: Any) -> tuple[int, ...]:
-        """The record's answer when it is valid, else the solver's first shading."""
-        if answer is not None:
-            try:
-                shading = self.read_answer(puzzle, answer if isinstance(answer, str) else json.dumps(answer))
-                if not self.violations(puzzle, shading):
-                    return shading
-            except AnswerError:
-                pass
-        found = self.build_csp(puzzle).solve()
-        if found is None:
-            raise RecordError("Hitori: the puzzle has no solution")
-        return tuple(SHADED if v == SHADED else PLAIN for v in found)

@@ -32,7 +32,7 @@ from PIL import Image
 
 from helix_gym.core import draw
 from helix_gym.core.csp import Csp, Table, mask
-from helix_gym.core.errors import InvalidMove, RecordError
+from helix_gym.core.errors import RecordError
 from helix_gym.core.grid import AnswerError, Board, GridTask, parse_grid, to_rows
 from helix_gym.core.parse import clean_latex
 from helix_gym.core.records import decode_value
@@ -190,7 +190,7 @@ class Kakuro(GridTask):
         n = puzzle.data["size"]
         black = [q.get("type") == "black" for row in puzzle.data["cells"] for q in row]
         return Board(n, n, [0] * (n * n), verbs={"place": None, "erase": 0}, values=range(1, 10), base=0,
-                     fixed=black, margin=MARGIN)
+                     fixed=black, fixed_reason="is black and takes no digit", margin=MARGIN)
 
     def read_answer(self, puzzle: Puzzle, text: str) -> tuple:
         """`(r,c):v` items (also `(r, c) = v`, `[r,c] -> v`, a dict literal); else a full grid with black cells
@@ -257,20 +257,8 @@ class Kakuro(GridTask):
                  for c, q in enumerate(row)] for r, row in enumerate(puzzle.data["cells"])]
         return json.dumps(rows)
 
-    def solution(self, puzzle: Puzzle) -> tuple[int, ...]:
-        return tuple(v for row in puzzle.data["solution"] for v in row)
-
     def build_csp(self, puzzle: Puzzle) -> Csp:
         return _model(puzzle.data["size"], puzzle.data["cells"])
-
-    def apply(self, puzzle: Puzzle, state: tuple, move: str) -> tuple:
-        try:
-            return self.board(puzzle).apply(state, move)
-        except InvalidMove as exc:
-            if "is a given" not in exc.reason:
-                raise
-            reason = exc.reason.replace("is a given and cannot change", "is black and takes no digit")
-            raise InvalidMove(reason) from None
 
     def trace_intro(self, puzzle: Puzzle) -> str:
         n = puzzle.data["size"]
@@ -374,25 +362,7 @@ class Kakuro(GridTask):
             raise RecordError("Kakuro: the grid is not square")
         if any(not run for _, _, _, run in runs(cells)):
             raise RecordError("Kakuro: a clue has no white cells after it")
-        probe = self.puzzle(self.record_level(record), {"size": n, "cells": cells})
-        solution = to_rows(list(self._record_solution(probe, record.get("answer"))), n)
-        seed = record.get("seed")
-        return self.puzzle(probe.level, {**probe.data, "solution": solution},
-                           seed=int(seed) if seed is not None else None)
-
-    def _record_solution(self, puzzle: Puzzle, answer: Any) -> tuple[int, ...]:
-        """The record's answer when it is valid, else the solver's first solution."""
-        if isinstance(answer, str):
-            try:
-                grid = self.read_answer(puzzle, answer)
-                if not self.violations(puzzle, grid):
-                    return grid
-            except AnswerError:
-                pass
-        found = self.build_csp(puzzle).solve()
-        if found is None:
-            raise RecordError("Kakuro: the puzzle has no solution")
-        return found
+        return self.record_puzzle(record, {"size": n, "cells": cells}, record.get("answer"))
 
 
 def _read_cell(q: dict[str, Any]) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from PIL import Image
 from helix_gym.core import draw
 from helix_gym.core.csp import Csp, Table
 from helix_gym.core.errors import RecordError
-from helix_gym.core.grid import AnswerError, Board, GridTask, bad_values, list_text, parse_grid, to_rows
+from helix_gym.core.grid import Board, GridTask, bad_values, list_text, parse_grid, to_rows
 from helix_gym.core.records import decode_value
 from helix_gym.core.registry import register_task
 from helix_gym.core.task import Puzzle
@@ -113,10 +113,11 @@ class Kukurasu(GridTask):
         n = puzzle.data["size"]
         return Board(n, n, [WHITE] * (n * n), verbs={"fill": BLACK, "clear": WHITE, "dot": DOT},
                      values=(WHITE, BLACK, DOT), base=1, empty=None, margin=MARGIN,
-                     aliases={"black": "fill", "shade": "fill", "paint": "fill", "erase": "clear", "unfill": "clear",
-                              "unshade": "clear", "delete": "clear", "remove": "clear", "white": "dot",
-                              "mark": "dot", "cross": "dot"},
-                     value_names={WHITE: "white", BLACK: "black", DOT: "dotted"})
+                     aliases={"black": "fill", "shade": "fill", "paint": "fill", "unfill": "clear", "unshade": "clear",
+                              "white": "dot", "mark": "dot", "cross": "dot"},
+                     value_names={WHITE: "white", BLACK: "black", DOT: "dotted"},
+                     keys={**dict.fromkeys(("space", "return", "f", "1"), BLACK),
+                           **dict.fromkeys((".", "period", "d", "x"), DOT)})
 
     def violations(self, puzzle: Puzzle, grid: Sequence[Any], complete: bool = True) -> list[str]:
         """Complete grids (answers; dots are not answer values): every clue must be met exactly. Positions
@@ -152,9 +153,6 @@ class Kukurasu(GridTask):
         rows = to_rows(list(grid), d["size"])
         return head[:-1] + ',\n "grid": [' + ",\n          ".join(json.dumps(r) for r in rows) + "]}"
 
-    def solution(self, puzzle: Puzzle) -> tuple[int, ...]:
-        return tuple(v for row in puzzle.data["solution"] for v in row)
-
     def build_csp(self, puzzle: Puzzle) -> Csp:
         d = puzzle.data
         return _model(d["size"], d["row_sums"], d["col_sums"])
@@ -179,22 +177,6 @@ class Kukurasu(GridTask):
     def random_answer(self, puzzle: Puzzle, rng: np.random.Generator) -> str:
         n = puzzle.data["size"]
         return self.write_answer(puzzle, [int(v) for v in rng.integers(0, 2, size=n * n)])
-
-    def cell_command(self, puzzle: Puzzle, state: tuple, cell: tuple[int, int], key: str) -> str | None:
-        """Click-and-type: space, return, f or 1 toggles black; `.`, d or x toggles a dot; 0 or delete clears."""
-        b = self.board(puzzle)
-        r, c = cell
-        if not (0 <= r < b.rows and 0 <= c < b.cols):
-            return None
-        i = r * b.cols + c
-        key = str(key).lower()
-        if key in ("space", "return", "f", "1", "[1]"):
-            return b.command(i, WHITE if state[i] == BLACK else BLACK)
-        if key in (".", "period", "d", "x"):
-            return b.command(i, WHITE if state[i] == DOT else DOT)
-        if key in ("0", "[0]", "backspace", "delete") and state[i] != WHITE:
-            return b.command(i, WHITE)
-        return None
 
     # ---- presentation ----------------------------------------------------------------------------------
     def _rules(self, n: int) -> str:
@@ -261,25 +243,5 @@ class Kukurasu(GridTask):
         top = n * (n + 1) // 2
         if not 1 <= n <= 12 or len(rows) != n or len(cols) != n or not all(0 <= v <= top for v in rows + cols):
             raise RecordError("Kukurasu: the clues do not match the size")
-        probe = self.puzzle(self.record_level(record), {"size": n, "row_sums": rows, "col_sums": cols})
-        solution = self._record_solution(probe, state.get("solution"), record.get("answer"))
-        seed = record.get("seed")
-        return self.puzzle(probe.level, {**probe.data, "solution": to_rows(list(solution), n)},
-                           seed=int(seed) if seed is not None else None)
-
-    def _record_solution(self, puzzle: Puzzle, *candidates: Any) -> tuple[int, ...]:
-        """The record's stored solution or answer when valid, else the solver's first solution."""
-        for raw in candidates:
-            if raw is None:
-                continue
-            text = raw if isinstance(raw, str) else json.dumps(raw)
-            try:
-                grid = self.read_answer(puzzle, text)
-            except AnswerError:
-                continue
-            if not self.violations(puzzle, grid):
-                return grid
-        found = self.build_csp(puzzle).solve()
-        if found is None:
-            raise RecordError("Kukurasu: the clues have no solution")
-        return found
+        data = {"size": n, "row_sums": rows, "col_sums": cols}
+        return self.record_puzzle(record, data, state.get("solution"), record.get("answer"))

@@ -54,11 +54,9 @@ _PATTERN = {"x": FILLED, "#": FILLED, "1": FILLED, "■": FILLED, ".": CROSSED, 
 _VERBS = {"fill": FILLED, "cross": CROSSED, "clear": BLANK}
 _ALIASES = {"shade": "fill", "black": "fill", "set": "fill", "place": "fill", "put": "fill", "f": "fill",
             "mark": "cross", "empty": "cross", "blank": "cross", "dot": "cross", "x": "cross",
-            "erase": "clear", "delete": "clear", "remove": "clear", "unset": "clear", "unfill": "clear",
-            "uncross": "clear", "reset": "clear", "c": "clear"}
-_FILL_KEYS = frozenset({"f", "x", "space", "return", "1", "[1]"})
-_CROSS_KEYS = frozenset({"c", "period", ".", "0", "[0]", "2", "[2]"})
-_CLEAR_KEYS = frozenset({"backspace", "delete", "e"})
+            "unfill": "clear", "uncross": "clear", "reset": "clear", "c": "clear"}  # erase, delete...: clear
+_KEYS = {**dict.fromkeys(("f", "x", "space", "return", "1"), FILLED),  # again: blank
+         **dict.fromkeys(("c", "period", ".", "0", "2"), CROSSED), "e": BLANK}  # backspace, delete: clear too
 
 
 # ---- lines -------------------------------------------------------------------------------------------------
@@ -176,7 +174,7 @@ def _fix_up(rng: np.random.Generator, grid: list[list[int]], n: int) -> None:
 
 def _board(rows: int, cols: int) -> Board:
     return Board(rows, cols, [BLANK] * (rows * cols), verbs=_VERBS, values=(BLANK, FILLED, CROSSED), base=1,
-                 empty=BLANK, aliases=_ALIASES, default_verb="fill", margin=(0.5, 0.5, 0.5, 0.5),
+                 empty=BLANK, aliases=_ALIASES, default_verb="fill", keys=_KEYS, margin=(0.5, 0.5, 0.5, 0.5),
                  value_names={FILLED: "filled", CROSSED: "crossed"})
 
 
@@ -267,9 +265,6 @@ class Nonogram(GridTask):
         rows = "\n".join("".join(marks.get(v, "?") for v in row) for row in to_rows(list(grid), len(d["cols"])))
         return f"{_clue_lists(d)}\n{rows}"
 
-    def solution(self, puzzle: Puzzle) -> tuple[int, ...]:
-        return tuple(v for row in puzzle.data["solution"] for v in row)
-
     def build_csp(self, puzzle: Puzzle) -> Csp:
         return _model(puzzle.data)
 
@@ -315,21 +310,6 @@ class Nonogram(GridTask):
         patterns = ["".join("X" if k >> (cols - 1 - j) & 1 else "." for j in range(cols)) for k in range(1 << cols)]
         rows = [f"row {r + 1} {p}" for r in range(len(puzzle.data["rows"])) for p in patterns] if cols <= 10 else []
         return self.board(puzzle).move_space() + rows
-
-    def cell_command(self, puzzle: Puzzle, state: tuple, cell: tuple[int, int], key: str) -> str | None:
-        """Human play: f/x/space/enter fill (again: blank), c/./0 cross (again: blank), backspace clears."""
-        b = self.board(puzzle)
-        r, c = cell
-        if not (0 <= r < b.rows and 0 <= c < b.cols):
-            return None
-        key, now = str(key).lower(), state[r * b.cols + c]
-        if key in _FILL_KEYS:
-            return f"{'clear' if now == FILLED else 'fill'} {r + 1} {c + 1}"
-        if key in _CROSS_KEYS:
-            return f"{'clear' if now == CROSSED else 'cross'} {r + 1} {c + 1}"
-        if key in _CLEAR_KEYS and now != BLANK:
-            return f"clear {r + 1} {c + 1}"
-        return None
 
     def cell_at(self, puzzle: Puzzle, x: float, y: float, size: int = 512) -> tuple[int, int] | None:
         d = puzzle.data
@@ -419,25 +399,7 @@ class Nonogram(GridTask):
         for clue, length in [(c, cols) for c in row_clues] + [(c, rows) for c in col_clues]:
             if any(v < 1 for v in clue) or sum(clue) + len(clue) - 1 > length:
                 raise RecordError(f"Nonogram: the clue {clue} does not fit a line of {length}")
-        probe = self.puzzle(self.record_level(record), {"rows": row_clues, "cols": col_clues})
-        solution = to_rows(list(self._record_solution(probe, record.get("answer"))), cols)
-        seed = record.get("seed")
-        return self.puzzle(probe.level, {**probe.data, "solution": solution},
-                           seed=int(seed) if seed is not None else None)
-
-    def _record_solution(self, puzzle: Puzzle, answer: Any) -> tuple[int, ...]:
-        """The record's answer when it matches the clues, else the solver's first solution."""
-        if isinstance(answer, str):
-            try:
-                grid = self.read_answer(puzzle, answer)
-                if not self.violations(puzzle, grid):
-                    return grid
-            except ValueError:
-                pass
-        found = self.build_csp(puzzle).solve()
-        if found is None:
-            raise RecordError("Nonogram: the clues admit no picture")
-        return tuple(FILLED if v == FILLED else BLANK for v in found)
+        return self.record_puzzle(record, {"rows": row_clues, "cols": col_clues}, record.get("answer"))
 
 
 def _clue_list(clues: Sequence[Sequence[int]]) -> str:

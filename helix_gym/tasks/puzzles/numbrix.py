@@ -109,62 +109,12 @@ def _model(n: int, givens: Sequence[int], top: int) -> Csp:
             dom &= ~near & parity
         domains.append(dom | (1 if empty_ok else 0))
     csp = Csp(domains)
-    csp.add(range(size), _once(size, values), "each number is used exactly once")
+    csp.all_different(range(size), "each number is used exactly once", free=(0,), cover=range(1, top + 1))
     csp.add(range(size), _chain(n, top), "consecutive numbers are orthogonal neighbours")
     return csp
 
 
 _PARITY = (sum(1 << v for v in range(0, 160, 2)), sum(1 << v for v in range(1, 160, 2)))
-
-
-def _once(size: int, values: int):
-    """Each value of `values` (a bitmask) in exactly one cell; bit 0 (off the path) may repeat."""
-    cells = range(size)
-
-    def prune(dom: list[int]) -> bool:
-        while True:
-            fixed = 0
-            for c in cells:
-                d = dom[c] & ~1
-                if d and not d & (d - 1) and not dom[c] & 1:
-                    if fixed & d:
-                        return False
-                    fixed |= d
-            again = False
-            if fixed:
-                for c in cells:
-                    d = dom[c]
-                    if d & fixed and d & (d - 1):
-                        d &= ~fixed
-                        if not d:
-                            return False
-                        dom[c] = d
-                        if not d & (d - 1):
-                            again = True
-            if again:
-                continue
-            once = twice = 0
-            for c in cells:
-                d = dom[c]
-                twice |= once & d
-                once |= d
-            if values & ~once:
-                return False  # a number has no cell left
-            hidden = values & once & ~twice & ~fixed
-            if not hidden:
-                return True
-            for c in cells:
-                d = dom[c]
-                h = d & hidden
-                if h and d & (d - 1):
-                    if h & (h - 1):
-                        return False  # two numbers that each have only this cell
-                    dom[c] = h
-                    again = True
-            if not again:
-                return True
-
-    return prune
 
 
 def _chain(n: int, top: int):
@@ -225,16 +175,8 @@ class Numbrix(GridTask):
                 break
             keep.add(int(c))
         givens = [sol[c] if c in keep else 0 for c in range(size)]
-        csp = _model(n, givens, size)
-        while True:  # a given that the second solution contradicts, until only `sol` is left
-            found = csp.solutions(2)
-            if len(found) < 2:
-                break
-            other = found[1] if list(found[0]) == sol else found[0]
-            diff = [i for i in range(size) if other[i] != sol[i]]
-            i = diff[int(rng.integers(len(diff)))]
+        for i in _model(n, givens, size).pin_until_unique(sol, rng):  # until only `sol` is left
             givens[i] = sol[i]
-            csp.assign(i, sol[i])
         return self.puzzle(level, {"n": n, "givens": to_rows(givens, n), "solution": to_rows(sol, n)})
 
     @staticmethod
@@ -334,9 +276,6 @@ class Numbrix(GridTask):
     def grid_text(self, puzzle: Puzzle, grid: Sequence[int]) -> str:
         return _bars(grid, puzzle.data["n"])
 
-    def solution(self, puzzle: Puzzle) -> tuple[int, ...]:
-        return tuple(v for row in puzzle.data["solution"] for v in row)
-
     def build_csp(self, puzzle: Puzzle) -> Csp:
         return _model(puzzle.data["n"], self.board(puzzle).start, max(self.board(puzzle).start))
 
@@ -432,26 +371,8 @@ class Numbrix(GridTask):
         n = round(len(flat) ** 0.5)
         if n * n != len(flat) or not 2 <= n <= MAX_SIDE or not all(0 <= v <= n * n for v in flat) or not any(flat):
             raise RecordError("Numbrix: the initial_state is not a square grid of numbers 0..n*n")
-        givens = to_rows(flat, n)
-        probe = self.puzzle(self.record_level(record), {"n": n, "givens": givens, "solution": givens})
-        solution = to_rows(list(self._record_solution(probe, record.get("answer"))), n)
-        seed = record.get("seed")
-        return self.puzzle(probe.level, {"n": n, "givens": givens, "solution": solution},
-                           seed=int(seed) if seed is not None else None)
-
-    def _record_solution(self, puzzle: Puzzle, answer: Any) -> tuple[int, ...]:
-        """The record's answer when it keeps the rules, else the solver's first solution."""
-        if isinstance(answer, str):
-            try:
-                grid = self.read_answer(puzzle, answer)
-                if not self.violations(puzzle, grid):
-                    return grid
-            except ValueError:
-                pass
-        found = self.build_csp(puzzle).solve()
-        if found is None:
-            raise RecordError("Numbrix: the givens admit no path")
-        return found
+        givens = to_rows(flat, n)  # also the solution until one is found: the largest number counts there too
+        return self.record_puzzle(record, {"n": n, "givens": givens, "solution": givens}, record.get("answer"))
 
 
 def _bars(grid: Sequence[int], n: int) -> str:

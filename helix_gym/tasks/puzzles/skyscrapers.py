@@ -17,9 +17,7 @@ the answer is a list of lists and the initial_state a dict.
 
 from __future__ import annotations
 
-import ast
 import itertools
-import json
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -36,11 +34,11 @@ from helix_gym.core.grid import (
     GridTask,
     bad_values,
     changed_givens,
-    list_text,
     random_latin_square,
     repeats,
     to_rows,
 )
+from helix_gym.core.records import decode_value
 from helix_gym.core.registry import register_task
 from helix_gym.core.task import Puzzle
 
@@ -133,18 +131,9 @@ class Skyscrapers(GridTask):
         sol = random_latin_square(n, rng)
         clues = {"n": n, **_clues(sol, n)}
         givens = [0] * (n * n)
-        added: list[int] = []
-        csp = _model(n, clues, _board(n, givens))
-        while True:  # a given the second solution contradicts, until only `sol` is left
-            found = csp.solutions(2)
-            if len(found) < 2:
-                break
-            other = found[1] if found[0] == sol else found[0]
-            diff = [i for i in range(n * n) if other[i] != sol[i]]
-            i = diff[int(rng.integers(len(diff)))]
+        added = _model(n, clues, _board(n, givens)).pin_until_unique(sol, rng)  # until only `sol` is left
+        for i in added:
             givens[i] = sol[i]
-            csp.assign(i, sol[i])
-            added.append(i)
         for i in added[:-1]:  # drop givens that the later ones made redundant
             givens[i] = 0
             if _model(n, clues, _board(n, givens)).count_solutions(2) != 1:
@@ -174,9 +163,6 @@ class Skyscrapers(GridTask):
                                f"visible, but the clue says {clue}")
         return out
 
-    def write_answer(self, puzzle: Puzzle, grid: Sequence[int]) -> str:
-        return list_text(to_rows(list(grid), puzzle.data["n"]))
-
     def grid_text(self, puzzle: Puzzle, grid: Sequence[int]) -> str:
         """The official text layout: top clues, then each row between its left and right clue, then the bottom
         clues; `.` is an empty cell and `-` a missing clue."""
@@ -192,9 +178,6 @@ class Skyscrapers(GridTask):
             lines.append(f"{clue(d['left'][r])} {cells} {clue(d['right'][r])}")
         lines.append("  " + " ".join(clue(k) for k in d["bottom"]))
         return "\n".join(lines)
-
-    def solution(self, puzzle: Puzzle) -> tuple[int, ...]:
-        return tuple(v for row in puzzle.data["solution"] for v in row)
 
     def build_csp(self, puzzle: Puzzle) -> Csp:
         return _model(puzzle.data["n"], puzzle.data, self.board(puzzle))
@@ -268,11 +251,11 @@ class Skyscrapers(GridTask):
         found = _LEVEL_IN_INDEX.search(str(record.get("index", "")))
         if found:
             return int(found.group(1))
-        state = _literal(record.get("initial_state"))
+        state = decode_value(record.get("initial_state"))
         return max(1, int(state.get("n", 3)) - 2) if isinstance(state, dict) else 1
 
     def from_record(self, record: dict[str, Any]) -> Puzzle:
-        state = _literal(record.get("initial_state"))
+        state = decode_value(record.get("initial_state"))
         try:
             n = int(state["n"])
             clues = {side: [int(k or 0) for k in state[side]] for side in SIDES}
@@ -282,37 +265,4 @@ class Skyscrapers(GridTask):
             raise RecordError(f"Skyscrapers: unreadable initial_state ({exc})") from exc
         if not 2 <= n <= 9 or any(len(v) != n or not all(0 <= k <= n for k in v) for v in [*clues.values(), *givens]):
             raise RecordError("Skyscrapers: clues or grid do not match the size")
-        probe = self.puzzle(self.record_level(record), {"n": n, **clues, "givens": givens})
-        solution = to_rows(list(self._record_solution(probe, record.get("answer"))), n)
-        seed = record.get("seed")
-        return self.puzzle(probe.level, {**probe.data, "solution": solution},
-                           seed=int(seed) if seed is not None else None)
-
-    def _record_solution(self, puzzle: Puzzle, answer: Any) -> tuple[int, ...]:
-        """The record's answer when it is valid, else the solver's first solution."""
-        if answer is not None:
-            text = answer if isinstance(answer, str) else json.dumps(answer)
-            try:
-                grid = self.read_answer(puzzle, text)
-                if not self.violations(puzzle, grid):
-                    return grid
-            except ValueError:
-                pass
-        found = self.build_csp(puzzle).solve()
-        if found is None:
-            raise RecordError("Skyscrapers: the puzzle has no solution")
-        return found
-
-
-def _literal(raw: Any) -> Any:
-    """A record field as a value: dicts pass; strings are read as JSON or as a Python literal (records are data
-    we load, never model text)."""
-    if not isinstance(raw, str):
-        return raw
-    try:
-        return json.loads(raw)
-    except ValueError:
-        try:
-            return ast.literal_eval(raw)
-        except (ValueError, SyntaxError) as exc:
-            raise RecordError(f"Skyscrapers: unreadable initial_state ({exc})") from exc
+        return self.record_puzzle(record, {"n": n, **clues, "givens": givens}, record.get("answer"))

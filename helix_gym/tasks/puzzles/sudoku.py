@@ -466,10 +466,7 @@ class Sudoku(Task):
 
     # ---- human play ------------------------------------------------------------------------------------
     def cell_at(self, puzzle: Puzzle, x: float, y: float, size: int = 512) -> tuple[int, int] | None:
-        ml, mt, mr, mb = MARGIN
-        cell = max(8, int(size / max(N + ml + mr, N + mt + mb)))  # GridCanvas's geometry
-        c, r = int((x - round(ml * cell)) // cell), int((y - round(mt * cell)) // cell)
-        return (r, c) if 0 <= r < N and 0 <= c < N else None
+        return draw.grid_cell_at(N, N, x, y, size, MARGIN)
 
     def cell_command(self, puzzle: Puzzle, state: tuple, cell: tuple[int, int], key: str) -> str | None:
         r, c = cell

@@ -14,7 +14,6 @@ shorter ladders could exist). The verifier asks only for the upper bound, the co
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from functools import cache
@@ -26,6 +25,7 @@ from PIL import Image
 from helix_gym.core import draw
 from helix_gym.core.errors import InvalidMove, RecordError
 from helix_gym.core.parse import clean_latex, normalize_command
+from helix_gym.core.records import decode_value
 from helix_gym.core.registry import register_task
 from helix_gym.core.task import Puzzle, Task, TraceEvent, Verdict
 from helix_gym.core.words import ALPHABET, common_words, dictionary_words, distances, is_word, neighbours
@@ -122,18 +122,6 @@ def parse_ladder(text: str, start: str, target: str) -> list[str] | str:
     if not words:
         return "no words found: write the ladder as words joined by ->"
     return words
-
-
-def _decode(raw: Any) -> Any:
-    """A record field as the public judge reads it: JSON, else a Python literal (never code), else as is."""
-    if not isinstance(raw, str):
-        return raw
-    for reader in (json.loads, ast.literal_eval):
-        try:
-            return reader(raw)
-        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-            continue
-    return raw
 
 
 @register_task
@@ -425,7 +413,7 @@ class WordLadder(Task):
                                 answer=self.solve(puzzle), difficulty=puzzle.level, initial_state=initial)
 
     def from_record(self, record: dict[str, Any]) -> Puzzle:
-        initial = _decode(record.get("initial_state"))
+        initial = decode_value(record.get("initial_state"))
         if not isinstance(initial, dict) or not {"start_word", "target_word"} <= set(initial):
             raise RecordError("WordLadder: initial_state needs start_word and target_word")
         start, target = str(initial["start_word"]).lower(), str(initial["target_word"]).lower()
