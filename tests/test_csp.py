@@ -333,3 +333,14 @@ def test_rival_and_pin_until_unique():
     assert again.count_solutions(10) == 1
     assert latin(3).pin_until_unique(sol, np.random.default_rng(4)) == pinned  # the rng decides
     assert small_futoshiki().pin_until_unique(FUT_SOLUTION, np.random.default_rng(0)) == []  # unique already
+
+
+def test_sum_over_no_cells_is_zero():
+    from helix_gym.core.csp import Csp
+
+    ok = Csp.uniform(2, (0, 1))
+    ok.sum([], 0, "nothing")
+    assert ok.count_solutions(5) == 4
+    bad = Csp.uniform(2, (0, 1))
+    bad.sum([], 3, "nothing adds to 3")
+    assert bad.count_solutions(5) == 0

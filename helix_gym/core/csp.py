@@ -279,7 +279,7 @@ class Csp:
                 lows = [_low(dom[c]) for c in cells]
                 highs = [dom[c].bit_length() - 1 for c in cells]
                 lo, hi = sum(lows), sum(highs)
-                if lo > total or hi < total or min(lows) < 0:
+                if lo > total or hi < total or min(lows, default=0) < 0:  # an empty sum is 0
                     return False
                 changed = False
                 for i, c in enumerate(cells):
