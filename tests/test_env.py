@@ -330,6 +330,8 @@ def test_move_space_is_fixed_and_covers_the_solution(name):
 KNOWN_BAD_OFFICIAL: dict[tuple[str, str], str] = {
     ("eulero", "eulero_6_1795586332_7b1054c9"): "6x6 Graeco-Latin squares do not exist: the answer leaves 10 cells "
     "blank and repeats the pairs B1, B2, C3, D5, D6 and F4",
+    ("tapa", "tapa_5_1795586368"): "the reference shading's black cells are disconnected (2 groups); the puzzle "
+    "has no valid shading at all",
 }
 
 
