@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from agents.base import Agent, PuzzleMemory, boxed
+from helix_gym.core.errors import RecordError
 
 
 class OracleAgent(Agent):
@@ -26,9 +27,16 @@ class OracleAgent(Agent):
     def _act(self, info: dict[str, Any]) -> str:
         task, puzzle = self._memory.puzzle(info)
         if info.get("mode") != "step":
-            return boxed(task.solve(puzzle))
+            try:
+                return boxed(task.solve(puzzle))
+            except RecordError:  # an official row with no solution (a generator defect): nothing to answer
+                return ""
         plan = self._plans.get(puzzle.id)
         if plan is None:
-            plan = self._plans[puzzle.id] = task.solve_moves(puzzle)
+            try:
+                plan = task.solve_moves(puzzle)
+            except RecordError:
+                plan = []
+            self._plans[puzzle.id] = plan
         step = int(info.get("step", 0))  # the oracle never plays an invalid move, so step = moves applied
         return plan[step] if step < len(plan) else "submit"

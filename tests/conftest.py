@@ -13,6 +13,15 @@ TASK_NAMES = helix_gym.task_names()
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "mmhelix-records.jsonl"
 
 
+# Official answers that break the rules: (key, index) -> reason.
+KNOWN_BAD_OFFICIAL: dict[tuple[str, str], str] = {
+    ("eulero", "eulero_6_1795586332_7b1054c9"): "6x6 Graeco-Latin squares do not exist: the answer leaves 10 cells "
+    "blank and repeats the pairs B1, B2, C3, D5, D6 and F4",
+    ("tapa", "tapa_5_1795586368"): "the reference shading's black cells are disconnected (2 groups); the puzzle "
+    "has no valid shading at all",
+}
+
+
 def official_rows() -> list[dict]:
     """The official MM-HELIX sample records (read at test time; never copied into the project)."""
     if not SAMPLES.exists():

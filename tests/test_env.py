@@ -20,7 +20,7 @@ import helix_gym
 from agents import OracleAgent, RandomAgent
 from agents.rollout import run_episodes
 from helix_gym.core.env import CHARSET, HelixEnv
-from tests.conftest import TASK_NAMES
+from tests.conftest import KNOWN_BAD_OFFICIAL, TASK_NAMES
 
 MODES = ("answer", "retry", "step")
 OBS = ("image", "text", "both")
@@ -112,7 +112,7 @@ def test_same_seed_same_puzzle_and_png_across_processes_and_global_seeds():
     assert _fingerprints(TASK_NAMES) == here
     code = (
         "import json, random, numpy as np; random.seed(5); np.random.seed(5);"
-        "from tests.test_env import _fingerprints; from tests.conftest import TASK_NAMES;"
+        "from tests.test_env import _fingerprints; from tests.conftest import KNOWN_BAD_OFFICIAL, TASK_NAMES;"
         "print(json.dumps(_fingerprints(TASK_NAMES)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -326,13 +326,6 @@ def test_move_space_is_fixed_and_covers_the_solution(name):
 
 # ---- the official records -----------------------------------------------------------------------------
 
-# Official answers that break the rules: (key, index) -> reason.
-KNOWN_BAD_OFFICIAL: dict[tuple[str, str], str] = {
-    ("eulero", "eulero_6_1795586332_7b1054c9"): "6x6 Graeco-Latin squares do not exist: the answer leaves 10 cells "
-    "blank and repeats the pairs B1, B2, C3, D5, D6 and F4",
-    ("tapa", "tapa_5_1795586368"): "the reference shading's black cells are disconnected (2 groups); the puzzle "
-    "has no valid shading at all",
-}
 
 
 def test_every_official_row_of_a_registered_task_loads_and_its_answer_is_accepted(samples):
