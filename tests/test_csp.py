@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from helix_gym.core.csp import Csp, Table, mask, value_of, values_of
+from helix_gym.core.csp import Csp, SearchBudgetExceeded, Table, mask, value_of, values_of
 from helix_gym.core.task import TRACE_KINDS
 
 
@@ -333,6 +333,22 @@ def test_rival_and_pin_until_unique():
     assert again.count_solutions(10) == 1
     assert latin(3).pin_until_unique(sol, np.random.default_rng(4)) == pinned  # the rng decides
     assert small_futoshiki().pin_until_unique(FUT_SOLUTION, np.random.default_rng(0)) == []  # unique already
+
+
+def test_max_tries_cuts_a_long_search_and_leaves_the_csp_usable():
+    full = latin(4)
+    assert full.count_solutions(1000) == 576
+    with pytest.raises(SearchBudgetExceeded):
+        full.solutions(1000, max_tries=50)
+    with pytest.raises(SearchBudgetExceeded):
+        full.count_solutions(1000, max_tries=50)
+    assert full.stats.tries > 50
+    assert full.solutions(1000, max_tries=None) == latin(4).solutions(1000)  # still usable, same answers
+    assert full.count_solutions(1000, max_tries=10**6) == 576  # a budget that suffices changes nothing
+    assert full.solve(max_tries=10**6) == latin(4).solve()
+    forced = Csp.uniform(10, (0, 1))
+    forced.sum(range(10), 10, "all ones")
+    assert forced.solve(max_tries=0) == (1,) * 10 and forced.stats.tries == 0  # propagation alone: no try needed
 
 
 def test_sum_over_no_cells_is_zero():

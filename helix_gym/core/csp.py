@@ -114,6 +114,11 @@ class Table:
         return out
 
 
+class SearchBudgetExceeded(Exception):
+    """A search given `max_tries` took more tries than that: a generator drops the candidate whose check
+    thrashes (rare, but seconds long) and draws another, instead of waiting it out."""
+
+
 @dataclass
 class SearchStats:
     """What the last search did: tries (a value chosen for a variable) and backtracks (a try taken back)."""
@@ -511,24 +516,31 @@ class Csp:
         return dom, fail
 
     # ---- search --------------------------------------------------------------------------------------
-    def solutions(self, limit: int = 2, rng: np.random.Generator | None = None) -> list[tuple[int, ...]]:
+    def solutions(self, limit: int = 2, rng: np.random.Generator | None = None, *,
+                  max_tries: int | None = None) -> list[tuple[int, ...]]:
         """Up to `limit` solutions (value per variable), in search order; with `rng`, values are tried in
-        random order (a random solution). `stats` tells how much search it took."""
+        random order (a random solution). `stats` tells how much search it took.
+
+        With `max_tries`, raises SearchBudgetExceeded once the search would go below a node after more than
+        `max_tries` tries (an exception, not a short list, so a cut-off search is never read as "no solution"
+        or "unique"); the Csp stays usable for later searches."""
         self.stats = SearchStats()
         dom, fail = self._root()
         if fail != -1:
             return []
         found: list[tuple[int, ...]] = []
-        self._search(dom, found, limit, rng, None)
+        self._search(dom, found, limit, rng, None, max_tries)
         return found
 
-    def count_solutions(self, limit: int = 2) -> int:
-        """The number of solutions, counted up to `limit` (2 answers "is it unique?")."""
-        return len(self.solutions(limit))
+    def count_solutions(self, limit: int = 2, *, max_tries: int | None = None) -> int:
+        """The number of solutions, counted up to `limit` (2 answers "is it unique?"); `max_tries` as in
+        `solutions`."""
+        return len(self.solutions(limit, max_tries=max_tries))
 
-    def solve(self, rng: np.random.Generator | None = None) -> tuple[int, ...] | None:
-        """One solution (the first in search order, or a random one with `rng`), or None."""
-        found = self.solutions(1, rng)
+    def solve(self, rng: np.random.Generator | None = None, *, max_tries: int | None = None) -> tuple[int, ...] | None:
+        """One solution (the first in search order, or a random one with `rng`), or None; `max_tries` as in
+        `solutions`."""
+        found = self.solutions(1, rng, max_tries=max_tries)
         return found[0] if found else None
 
     def rival(self, solution: Sequence[int]) -> tuple[int, ...] | None:
@@ -582,8 +594,10 @@ class Csp:
         return best
 
     def _search(self, dom: list[int], found: list[tuple[int, ...]], limit: int, rng: np.random.Generator | None,
-                tracer: _Tracer | None) -> bool:
+                tracer: _Tracer | None, max_tries: int | None = None) -> bool:
         """Depth-first search below a propagated node; True once `limit` solutions are found."""
+        if max_tries is not None and self.stats.tries > max_tries:
+            raise SearchBudgetExceeded(f"more than {max_tries} search tries")
         var = self._choose(dom)
         if var < 0:
             bad = self._holds(dom)
@@ -609,7 +623,7 @@ class Csp:
             if fail >= 0:
                 if tracer is not None:
                     tracer.add("dead_end", None, f"{self.names[fail]} cannot hold")
-            elif self._search(child, found, limit, rng, tracer):
+            elif self._search(child, found, limit, rng, tracer, max_tries):
                 return True
             self.stats.backtracks += 1
             if tracer is not None:

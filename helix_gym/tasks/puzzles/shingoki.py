@@ -26,7 +26,7 @@ import numpy as np
 from PIL import Image
 
 from helix_gym.core import draw
-from helix_gym.core.csp import Csp, Prune, Table
+from helix_gym.core.csp import Csp, Prune, SearchBudgetExceeded, Table
 from helix_gym.core.errors import InvalidMove, RecordError
 from helix_gym.core.grid import MAX_ANSWER_CHARS, AnswerError
 from helix_gym.core.parse import clean_latex, normalize_command
@@ -34,7 +34,6 @@ from helix_gym.core.records import decode_value
 from helix_gym.core.registry import register_task
 from helix_gym.core.task import Puzzle, Task, TraceEvent, Verdict
 from helix_gym.core.topology import loop_order, loop_violations
-from helix_gym.tasks.puzzles.tapa import BudgetedCsp, OverBudget
 
 OFF, ON = 0, 1  # an edge slot's value: no segment / a segment
 OFF_BIT, ON_BIT, BOTH = 1 << OFF, 1 << ON, (1 << OFF) | (1 << ON)
@@ -292,11 +291,11 @@ def _loop_prune(n: int, circles: list[int]) -> Prune:
     return prune
 
 
-def base_model(n: int, kind: type[Csp] = Csp) -> tuple[Csp, list[int]]:
+def base_model(n: int) -> tuple[Csp, list[int]]:
     """The circle-free rules as a Csp over the edge slots, and the (growing) list of circle points that the
     loop propagator must keep on the loop."""
     valid = set(valid_slots(n))
-    csp = kind([BOTH if e in valid else OFF_BIT for e in range(2 * n * n)])
+    csp = Csp([BOTH if e in valid else OFF_BIT for e in range(2 * n * n)])
     for p, slots in enumerate(incident(n)):
         csp.table(slots, _degree_table(len(slots)), f"point {point_name(n, p)} has no segment or exactly two")
     circles: list[int] = []
@@ -313,8 +312,8 @@ def add_circle(csp: Csp, circles: list[int], n: int, p: int, kind: str, value: i
     circles.append(p)
 
 
-def model(n: int, circles: dict[int, tuple[str, int]], kind: type[Csp] = Csp) -> Csp:
-    csp, points = base_model(n, kind)
+def model(n: int, circles: dict[int, tuple[str, int]]) -> Csp:
+    csp, points = base_model(n)
     for p, (k, v) in sorted(circles.items()):
         add_circle(csp, points, n, p, k, v)
     return csp
@@ -402,15 +401,14 @@ def _unique_circles(n: int, on: list[int], first: int, rng: np.random.Generator
     points = _loop_points(n, on)
     chosen = [points[int(j)] for j in rng.permutation(len(points))[:first]]
     circles = {p: circle_at(n, on, p) for p in chosen}
-    csp, kept = base_model(n, BudgetedCsp)
-    csp.max_tries = MAX_TRIES
+    csp, kept = base_model(n)
     for p, token in circles.items():
         add_circle(csp, kept, n, p, token[0], int(token[1:]))
     sol = tuple(on)
     while True:
         try:
-            found = csp.solutions(2)
-        except OverBudget:
+            found = csp.solutions(2, max_tries=MAX_TRIES)
+        except SearchBudgetExceeded:
             return None
         if len(found) == 1:
             return list(sol), circles

@@ -26,9 +26,9 @@ import numpy as np
 from PIL import Image
 
 from helix_gym.core import draw
-from helix_gym.core.csp import Csp, Prune, Table
+from helix_gym.core.csp import Csp, SearchBudgetExceeded, Table
 from helix_gym.core.errors import RecordError
-from helix_gym.core.grid import MAX_ANSWER_CHARS, AnswerError, Board, GridTask, parse_grid
+from helix_gym.core.grid import MAX_ANSWER_CHARS, AnswerError, Board, GridTask, parse_cells, parse_grid
 from helix_gym.core.parse import clean_latex
 from helix_gym.core.records import decode_value
 from helix_gym.core.registry import register_task
@@ -47,10 +47,8 @@ CLUE_INK = (20, 30, 110)  # the official navy clue numbers
 # the 8 neighbours clockwise from the top-left corner: consecutive ones (and the last and first) touch
 RING = ((-1, -1), (-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1))
 _PAIR = re.compile(r"[(\[{<]\s*(-?\d+(?:\.\d+)?)\s*[,;\s]\s*(-?\d+(?:\.\d+)?)\s*[)\]}>]")
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _CELL_SPLIT = re.compile(r"[\s,;|]+")
 _SIZE = re.compile(r"\b(\d+)\s*[x×*]\s*(\d+)\b")
-_EMPTY = re.compile(r"^[\s{}\[\]()]*$|^\s*(?:set\(\)|none|empty|no cells?|nothing)\s*\.?\s*$", re.I)
 GRID_SYMBOLS = {"#": BLACK, "b": BLACK, "x": BLACK, "■": BLACK, "█": BLACK, "1": BLACK,
                 ".": WHITE, "w": WHITE, "□": WHITE, "0": WHITE, "o": WHITE, "-": WHITE, "_": WHITE}
 
@@ -129,116 +127,16 @@ def clue_table(offsets: tuple[tuple[int, int], ...], k: int) -> Table:
     return Table(rows) if rows else Table([])
 
 
-# ---- propagators --------------------------------------------------------------------------------------------
-def _no_block(cells: tuple[int, int, int, int]) -> Prune:
-    """Propagator: the four cells of a 2x2 block are not all shaded (three shaded: the fourth is white)."""
-
-    def prune(dom: list[int]) -> bool:
-        shaded, open_ = 0, -1
-        for x in cells:
-            d = dom[x]
-            if d == BLACK_BIT:
-                shaded += 1
-            elif d != WHITE_BIT:
-                if open_ >= 0:
-                    return True
-                open_ = x
-        if shaded == 4:
-            return False
-        if shaded == 3 and open_ >= 0:
-            dom[open_] = WHITE_BIT
-        return True
-
-    return prune
-
-
-def connected_prune(rows: int, cols: int, bit: int, other: int) -> Prune:
-    """Propagator: the cells whose value is `bit` form one orthogonally connected group (cells whose domain is
-    `other` can never take it).
-
-    Walks the cells that may still take `bit` from a sure one (Tarjan's low-link walk): a sure cell out of reach
-    is a contradiction, an undecided cell out of reach takes `other`, and an undecided cell whose removal would
-    cut sure cells off the rest (an articulation point) takes `bit`. Hitori's unshaded cells need the same."""
-    nbr = neighbours(rows, cols)
-    size = rows * cols
-
-    def prune(dom: list[int]) -> bool:
-        while True:
-            root = next((i for i in range(size) if dom[i] == bit), -1)
-            if root < 0:
-                return True
-            disc = [-1] * size
-            low = [0] * size
-            sure = [0] * size  # sure cells in each walked cell's subtree
-            disc[root], sure[root] = 0, 1
-            clock = 1
-            cut: list[int] = []
-            stack = [(root, iter(nbr[root]))]
-            while stack:
-                v, it = stack[-1]
-                for w in it:
-                    if not dom[w] & bit:
-                        continue
-                    if disc[w] < 0:
-                        disc[w] = low[w] = clock
-                        clock += 1
-                        sure[w] = 1 if dom[w] == bit else 0
-                        stack.append((w, iter(nbr[w])))
-                        break
-                    low[v] = min(low[v], disc[w])
-                else:
-                    stack.pop()
-                    if stack:
-                        p = stack[-1][0]
-                        low[p] = min(low[p], low[v])
-                        sure[p] += sure[v]
-                        if low[v] >= disc[p] and sure[v] and dom[p] != bit:
-                            cut.append(p)  # the root (sure) lies outside v's subtree: p joins them
-            changed = False
-            for i in range(size):
-                if disc[i] < 0 and dom[i] & bit:
-                    if dom[i] == bit:
-                        return False
-                    dom[i] = other
-                    changed = True
-            for p in cut:
-                if dom[p] != bit:
-                    dom[p] = bit
-                    changed = True
-            if not changed:
-                return True
-
-    return prune
-
-
-class OverBudget(Exception):
-    """A budgeted search ran out of tries."""
-
-
-class BudgetedCsp(Csp):
-    """A Csp whose searches raise OverBudget after `max_tries` tries: a generator drops a shading whose
-    uniqueness check thrashes (rare, but seconds long) and draws another. (A `max_tries` option of
-    Csp.solutions would make this subclass unnecessary.)"""
-
-    max_tries = MAX_TRIES
-
-    def _search(self, dom: list[int], found: list[tuple[int, ...]], limit: int, rng: np.random.Generator | None,
-                tracer: Any) -> bool:
-        if self.stats.tries > self.max_tries:
-            raise OverBudget
-        return super()._search(dom, found, limit, rng, tracer)
-
-
-def _base_model(n: int, kind: type[Csp] = Csp) -> Csp:
+def _base_model(n: int) -> Csp:
     """The clue-free rules as a Csp over the cells (WHITE or BLACK): no 2x2 shaded block, shaded cells
     connected."""
-    csp = kind.uniform(n * n, (WHITE, BLACK))
+    csp = Csp.uniform(n * n, (WHITE, BLACK))
     for r in range(n - 1):
         for c in range(n - 1):
             i = r * n + c
-            block = (i, i + 1, i + n, i + n + 1)
-            csp.add(block, _no_block(block), f"the 2x2 block at ({r},{c})-({r + 1},{c + 1}) must not be all shaded")
-    csp.add(range(n * n), connected_prune(n, n, BLACK_BIT, WHITE_BIT), "the shaded cells must stay connected")
+            csp.at_most((i, i + 1, i + n, i + n + 1), BLACK, 3,
+                        f"the 2x2 block at ({r},{c})-({r + 1},{c + 1}) must not be all shaded")
+    csp.connected(neighbours(n, n), BLACK, "the shaded cells must stay connected")
     return csp
 
 
@@ -250,9 +148,9 @@ def _add_clue(csp: Csp, n: int, i: int, k: int) -> None:
               f"the clue {k} at ({r},{c}) needs {k} shaded neighbour{'s' if k != 1 else ''} in one group")
 
 
-def model(n: int, clues: dict[int, int], kind: type[Csp] = Csp) -> Csp:
+def model(n: int, clues: dict[int, int]) -> Csp:
     """The whole puzzle as a Csp: the base rules and every clue."""
-    csp = _base_model(n, kind)
+    csp = _base_model(n)
     for i, k in sorted(clues.items()):
         _add_clue(csp, n, i, k)
     return csp
@@ -302,12 +200,12 @@ def _unique_clues(n: int, shaded: list[int], first: int, rng: np.random.Generato
         return None
     order = [candidates[int(j)] for j in rng.permutation(len(candidates))]
     clues = {i: values[i] for i in order[:first]}
-    csp = model(n, clues, BudgetedCsp)
+    csp = model(n, clues)
     sol = tuple(shaded)
     while True:
         try:
-            found = csp.solutions(2)
-        except OverBudget:
+            found = csp.solutions(2, max_tries=MAX_TRIES)
+        except SearchBudgetExceeded:
             return None
         if len(found) == 1:
             return clues
@@ -322,46 +220,22 @@ def _unique_clues(n: int, shaded: list[int], first: int, rng: np.random.Generato
 
 
 # ---- answers ------------------------------------------------------------------------------------------------
-def _ints(tokens: Sequence[str]) -> list[int]:
-    out = []
-    for t in tokens:
-        f = float(t) if len(t) < 12 else float("inf")
-        if not f.is_integer():
-            raise AnswerError(f"coordinates must be whole numbers, got {t[:12]}")
-        out.append(int(f))
-    return out
-
-
 def read_cells(text: Any, n: int, clues: dict[int, int]) -> tuple[int, ...]:
     """The shading an answer describes, as a flat tuple of WHITE/BLACK.
 
-    Reads (row, column) pairs in any brackets (`(0,1), (1,2)`, `[[0, 1], [1, 2]]`, `{(0, 1)}`), bare number pairs
-    (`0 1; 1 2`, `row 0 col 1`), or a grid of the whole board, one row per line, with B/#/X/1 for shaded and
-    W/./0 for white cells (a clue's own digit may stand in its cell). An explicit empty set is no cells."""
+    Reads (row, column) pairs in any notation grid.parse_cells knows (`(0,1), (1,2)`, `[[0, 1], [1, 2]]`,
+    `{(0, 1)}`, `0 1; 1 2`, `row 0 col 1`), or, when there are no bracketed pairs, a grid of the whole board,
+    one row per line, with B/#/X/1 for shaded and W/./0 for white cells (a clue's own digit may stand in its
+    cell). An explicit empty set is no cells."""
     if not isinstance(text, str):
         text = "" if text is None else str(text)
-    if len(text) > MAX_ANSWER_CHARS:
-        raise AnswerError("the answer is too long")
-    text = _SIZE.sub(lambda m: " " if (int(m[1]), int(m[2])) == (n, n) else m[0], clean_latex(text))
-    pairs = _PAIR.findall(text)
-    if pairs:
-        values = _ints([v for pair in pairs for v in pair])
-    elif _looks_like_grid(text, n):
-        return _read_grid(text, n, clues)
-    else:
-        tokens = _NUMBER.findall(text)
-        if not tokens:
-            if _EMPTY.match(text) and text.strip():
-                return (WHITE,) * (n * n)
-            raise AnswerError("no cell coordinates found; write the shaded cells as (row,column), ...")
-        values = _ints(tokens)
-        if len(values) % 2:
-            raise AnswerError(f"found {len(values)} numbers, which do not pair up into (row,column) coordinates")
+    if len(text) <= MAX_ANSWER_CHARS:
+        plain = _SIZE.sub(lambda m: " " if (int(m[1]), int(m[2])) == (n, n) else m[0], clean_latex(text))
+        if not _PAIR.search(plain) and _looks_like_grid(plain, n):
+            return _read_grid(plain, n, clues)
     grid = [WHITE] * (n * n)
-    for r, c in zip(values[::2], values[1::2]):
-        if not (0 <= r < n and 0 <= c < n):
-            raise AnswerError(f"the cell ({r},{c}) is outside the {n}x{n} grid (rows and columns count 0 to {n - 1})")
-        grid[r * n + c] = BLACK
+    for i in parse_cells(text, n, n, what="shaded cells", example="(row,column), ..."):
+        grid[i] = BLACK
     return tuple(grid)
 
 
