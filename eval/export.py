@@ -1,6 +1,6 @@
 """Export the benchmark as MM-HELIX records, for VLMEvalKit or any other consumer.
 
-    python -m eval.export --format vlmevalkit --out MM-HELIX-ours.tsv [--images DIR] [--version helix-dev]
+    python -m eval.export --format vlmevalkit --out MM-HELIX-ours.tsv [--images DIR] [--version helix-1260-v1]
     python -m eval.export --format jsonl --out helix-records.jsonl
 
 `vlmevalkit` writes the TSV columns VLMEvalKit's MMHELIX dataset reads: index, category (the official task
