@@ -584,9 +584,8 @@ class GridTask(Task):
         rows under `data["solution"]`, at the record's level and seed."""
         probe = self.puzzle(self.record_level(record), data)
         solution = self.record_solution(probe, *candidates)
-        seed = record.get("seed")
         return self.puzzle(probe.level, {**data, "solution": to_rows(list(solution), self.board(probe).cols)},
-                           seed=int(seed) if seed is not None else None)
+                           seed=self.record_seed(record))
 
     # ---- judging ---------------------------------------------------------------------------------------
     def verify(self, puzzle: Puzzle, answer: str) -> Verdict:

@@ -261,6 +261,12 @@ class Task:
         except ValueError as exc:
             raise RecordError(f"{self.name}: unreadable difficulty {raw!r}") from exc
 
+    @staticmethod
+    def record_seed(record: dict[str, Any]) -> int | None:
+        """The seed our own records carry (`base_record` writes it), so a reloaded puzzle keeps it; None if absent."""
+        seed = record.get("seed")
+        return int(seed) if seed is not None else None
+
     # ---- conveniences ----------------------------------------------------------------------------------
     def generate_seeded(self, seed: int, level: int) -> Puzzle:
         """The instance the env plays for `reset(seed=seed, options={"level": level})`.

@@ -286,9 +286,7 @@ class BestTimeToBuyAndSellStock(Task):
 
     def from_record(self, record: dict[str, Any]) -> Puzzle:
         prices = int_list_from_record(record, "prices", self.name)
-        seed = record.get("seed")
-        return self.puzzle(self.record_level(record), {"prices": list(prices)},
-                           seed=None if seed is None else int(seed))
+        return self.puzzle(self.record_level(record), {"prices": list(prices)}, seed=self.record_seed(record))
 
 
 # ---- drawing -----------------------------------------------------------------------------------------------

@@ -285,9 +285,7 @@ class ContainerWithMostWater(Task):
 
     def from_record(self, record: dict[str, Any]) -> Puzzle:
         heights = int_list_from_record(record, "heights", self.name, min_len=2)
-        seed = record.get("seed")
-        return self.puzzle(self.record_level(record), {"heights": list(heights)},
-                           seed=None if seed is None else int(seed))
+        return self.puzzle(self.record_level(record), {"heights": list(heights)}, seed=self.record_seed(record))
 
 
 # ---- drawing -----------------------------------------------------------------------------------------------

@@ -441,21 +441,10 @@ class CountHillsAndValleys(Task):
 
     # ---- records ---------------------------------------------------------------------------------------
     def to_record(self, puzzle: Puzzle) -> dict[str, Any]:
-        record = {
-            "index": f"{self.key}_difficulty{puzzle.level}_{puzzle.fingerprint}",
-            "category": self.key,
-            "question": self.prompt(puzzle, "image"),
-            "question_language": self.prompt(puzzle, "text"),
-            "answer": self.solve(puzzle),
-            "initial_state": {"terrain": list(puzzle.data["terrain"])},
-            "difficulty": puzzle.level,
-        }
-        if puzzle.seed is not None:
-            record["seed"] = puzzle.seed
-        return record
+        return self.base_record(puzzle, index=f"{self.key}_difficulty{puzzle.level}_{puzzle.fingerprint}",
+                                answer=self.solve(puzzle), difficulty=puzzle.level,
+                                initial_state={"terrain": list(puzzle.data["terrain"])})
 
     def from_record(self, record: dict[str, Any]) -> Puzzle:
         terrain = int_list_from_record(record, "terrain", self.name)
-        seed = record.get("seed")
-        return self.puzzle(self.record_level(record), {"terrain": terrain},
-                           seed=int(seed) if seed is not None else None)
+        return self.puzzle(self.record_level(record), {"terrain": terrain}, seed=self.record_seed(record))

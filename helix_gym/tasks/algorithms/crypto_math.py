@@ -567,18 +567,9 @@ class CryptoMath(Task):
 
     # ---- records ---------------------------------------------------------------------------------------
     def to_record(self, puzzle: Puzzle) -> dict[str, Any]:
-        record: dict[str, Any] = {
-            "index": f"{self.key}_difficulty{puzzle.level}_{puzzle.fingerprint}",
-            "category": self.key,
-            "difficulty": puzzle.level,
-            "question": self.prompt(puzzle, "image"),
-            "question_language": self.prompt(puzzle, "text"),
-            "answer": json.dumps(self._mapping(puzzle)),
-            "initial_state": {"equation": puzzle.data["equation"]},
-        }
-        if puzzle.seed is not None:
-            record["seed"] = puzzle.seed
-        return record
+        return self.base_record(puzzle, index=f"{self.key}_difficulty{puzzle.level}_{puzzle.fingerprint}",
+                                answer=json.dumps(self._mapping(puzzle)), difficulty=puzzle.level,
+                                initial_state={"equation": puzzle.data["equation"]})
 
     def from_record(self, record: dict[str, Any]) -> Puzzle:
         state = decode_value(record.get("initial_state"))
@@ -593,9 +584,7 @@ class CryptoMath(Task):
             _solution(eq.text)
         except ValueError as exc:
             raise RecordError(f"{self.name}: {exc}") from exc
-        seed = record.get("seed")
-        return self.puzzle(self.record_level(record), {"equation": eq.text},
-                           seed=int(seed) if seed is not None else None)
+        return self.puzzle(self.record_level(record), {"equation": eq.text}, seed=self.record_seed(record))
 
 
 def _as_mapping(eq: Equation, state: tuple[int, ...]) -> dict[str, int]:

@@ -288,21 +288,10 @@ class HIndex(Task):
 
     # ---- records ---------------------------------------------------------------------------------------
     def to_record(self, puzzle: Puzzle) -> dict[str, Any]:
-        record = {
-            "index": f"{self.key}_difficulty{puzzle.level}_{puzzle.fingerprint}",
-            "category": self.key,
-            "question": self.prompt(puzzle, "image"),
-            "question_language": self.prompt(puzzle, "text"),
-            "answer": self.solve(puzzle),
-            "initial_state": {"citations": list(puzzle.data["citations"])},
-            "difficulty": puzzle.level,
-        }
-        if puzzle.seed is not None:
-            record["seed"] = puzzle.seed
-        return record
+        return self.base_record(puzzle, index=f"{self.key}_difficulty{puzzle.level}_{puzzle.fingerprint}",
+                                answer=self.solve(puzzle), difficulty=puzzle.level,
+                                initial_state={"citations": list(puzzle.data["citations"])})
 
     def from_record(self, record: dict[str, Any]) -> Puzzle:
         cites = int_list_from_record(record, "citations", self.name)
-        seed = record.get("seed")
-        return self.puzzle(self.record_level(record), {"citations": cites},
-                           seed=int(seed) if seed is not None else None)
+        return self.puzzle(self.record_level(record), {"citations": cites}, seed=self.record_seed(record))

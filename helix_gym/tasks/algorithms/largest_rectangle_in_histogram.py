@@ -270,21 +270,10 @@ class LargestRectangleInHistogram(Task):
 
     # ---- records ---------------------------------------------------------------------------------------
     def to_record(self, puzzle: Puzzle) -> dict[str, Any]:
-        record: dict[str, Any] = {
-            "index": f"{self.key}_difficulty{puzzle.level}_{puzzle.fingerprint}",
-            "category": self.key,
-            "question": self.prompt(puzzle, "image"),
-            "question_language": self.prompt(puzzle, "text"),
-            "answer": largest_rectangle(puzzle.data["heights"])[0],
-            "initial_state": {"heights": list(puzzle.data["heights"])},
-            "difficulty": puzzle.level,
-        }
-        if puzzle.seed is not None:
-            record["seed"] = puzzle.seed
-        return record
+        return self.base_record(puzzle, index=f"{self.key}_difficulty{puzzle.level}_{puzzle.fingerprint}",
+                                answer=largest_rectangle(puzzle.data["heights"])[0], difficulty=puzzle.level,
+                                initial_state={"heights": list(puzzle.data["heights"])})
 
     def from_record(self, record: dict[str, Any]) -> Puzzle:
         heights = int_list_from_record(record, "heights", self.name, max_len=MAX_ITEMS)
-        seed = record.get("seed")
-        return self.puzzle(self.record_level(record), {"heights": heights},
-                           seed=int(seed) if seed is not None else None)
+        return self.puzzle(self.record_level(record), {"heights": heights}, seed=self.record_seed(record))

@@ -290,24 +290,12 @@ class LongestIncreasingSubsequence(Task):
     # ---- records ---------------------------------------------------------------------------------------
     def to_record(self, puzzle: Puzzle) -> dict[str, Any]:
         seq = list(puzzle.data["sequence"])
-        record: dict[str, Any] = {
-            "index": f"{self.key}_difficulty_{puzzle.level}_{puzzle.fingerprint}",
-            "category": self.key,
-            "question": self.prompt(puzzle, "image"),
-            "question_language": self.prompt(puzzle, "text"),
-            "answer": lis_length(seq),
-            "initial_state": {"sequence": seq},
-            "difficulty": puzzle.level,
-        }
-        if puzzle.seed is not None:
-            record["seed"] = puzzle.seed
-        return record
+        return self.base_record(puzzle, index=f"{self.key}_difficulty_{puzzle.level}_{puzzle.fingerprint}",
+                                answer=lis_length(seq), difficulty=puzzle.level, initial_state={"sequence": seq})
 
     def from_record(self, record: dict[str, Any]) -> Puzzle:
         seq = int_list_from_record(record, "sequence", self.name, low=None)
-        seed = record.get("seed")
-        return self.puzzle(self.record_level(record), {"sequence": seq},
-                           seed=int(seed) if seed is not None else None)
+        return self.puzzle(self.record_level(record), {"sequence": seq}, seed=self.record_seed(record))
 
 
 # ---- drawing -----------------------------------------------------------------------------------------------

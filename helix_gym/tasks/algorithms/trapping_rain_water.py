@@ -308,21 +308,10 @@ class TrappingRainWater(Task):
 
     # ---- records ---------------------------------------------------------------------------------------
     def to_record(self, puzzle: Puzzle) -> dict[str, Any]:
-        record: dict[str, Any] = {
-            "index": f"{self.key}_difficulty_{puzzle.level}_{puzzle.fingerprint}",
-            "category": self.key,
-            "question": self.prompt(puzzle, "image"),
-            "question_language": self.prompt(puzzle, "text"),
-            "answer": sum(water_per_column(puzzle.data["height"])),
-            "initial_state": {"height": list(puzzle.data["height"])},
-            "difficulty": puzzle.level,
-        }
-        if puzzle.seed is not None:
-            record["seed"] = puzzle.seed
-        return record
+        return self.base_record(puzzle, index=f"{self.key}_difficulty_{puzzle.level}_{puzzle.fingerprint}",
+                                answer=sum(water_per_column(puzzle.data["height"])), difficulty=puzzle.level,
+                                initial_state={"height": list(puzzle.data["height"])})
 
     def from_record(self, record: dict[str, Any]) -> Puzzle:
         height = int_list_from_record(record, "height", self.name, max_len=MAX_ITEMS)
-        seed = record.get("seed")
-        return self.puzzle(self.record_level(record), {"height": height},
-                           seed=int(seed) if seed is not None else None)
+        return self.puzzle(self.record_level(record), {"height": height}, seed=self.record_seed(record))

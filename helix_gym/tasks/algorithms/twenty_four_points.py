@@ -456,9 +456,7 @@ class TwentyFourPoints(Task):
         numbers = sorted(int_list_from_record(record, "numbers", "24 Points", min_len=4, max_len=4, low=1))
         if not solvable(numbers):
             raise RecordError(f"24 Points: {numbers} cannot make 24")
-        seed = record.get("seed")
-        return self.puzzle(self.record_level(record), {"numbers": numbers},
-                           seed=int(seed) if seed is not None else None)
+        return self.puzzle(self.record_level(record), {"numbers": numbers}, seed=self.record_seed(record))
 
 
 def _tile_boxes(count: int, size: int) -> list[tuple[float, float, float, float]]:

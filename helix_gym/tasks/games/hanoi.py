@@ -462,19 +462,8 @@ class Hanoi(Task):
     def to_record(self, puzzle: Puzzle) -> dict[str, Any]:
         moves = self.solve_moves(puzzle)
         n = sum(len(p) for p in puzzle.data["pegs"])
-        record = {
-            "index": f"{self.key}_{n}_{puzzle.fingerprint}",
-            "category": self.key,
-            "question": self.prompt(puzzle, "image"),
-            "question_language": self.prompt(puzzle, "text"),
-            "answer": " ".join(moves),
-            "initial_state": pegs_text(puzzle.data["pegs"]),
-            "difficulty": str(puzzle.level),
-            "step_count": len(moves),
-        }
-        if puzzle.seed is not None:
-            record["seed"] = puzzle.seed
-        return record
+        return self.base_record(puzzle, index=f"{self.key}_{n}_{puzzle.fingerprint}", answer=" ".join(moves),
+                                initial_state=pegs_text(puzzle.data["pegs"]), step_count=len(moves))
 
     def from_record(self, record: dict[str, Any]) -> Puzzle:
         if "initial_state" not in record:
@@ -482,9 +471,7 @@ class Hanoi(Task):
         pegs = _parse_pegs(record["initial_state"])
         if _is_goal(pegs):
             raise RecordError("Hanoi: the position is already solved")
-        seed = record.get("seed")
-        return self.puzzle(self.record_level(record), {"pegs": [list(p) for p in pegs]},
-                           seed=int(seed) if seed is not None else None)
+        return self.puzzle(self.record_level(record), {"pegs": [list(p) for p in pegs]}, seed=self.record_seed(record))
 
 
 # ---- module helpers ------------------------------------------------------------------------------------

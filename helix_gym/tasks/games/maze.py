@@ -441,8 +441,7 @@ class Maze(Task):
         data = _maze_data(lines, rows, cols, masks, start, end)
         if data["dist"][start] < 0:
             raise RecordError("Maze: the end E cannot be reached from the start S")
-        seed = record.get("seed")
-        return self.puzzle(self.record_level(record), data, seed=int(seed) if seed is not None else None)
+        return self.puzzle(self.record_level(record), data, seed=self.record_seed(record))
 
 
 # ---- module helpers ------------------------------------------------------------------------------------

@@ -582,27 +582,15 @@ class Minesweeper(Task):
     # ---- records ---------------------------------------------------------------------------------------
     def to_record(self, puzzle: Puzzle) -> dict[str, Any]:
         n = puzzle.data["size"]
-        record = {
-            "index": f"minesweeper_{n}_{puzzle.fingerprint}",
-            "category": self.key,
-            "question": self.prompt(puzzle, "image"),
-            "question_language": self.prompt(puzzle, "text"),
-            "answer": self.solve(puzzle),
-            "initial_state": "\n".join(_grid_lines(n, _flat(puzzle.data))),
-            "difficulty": str(puzzle.level),
-        }
-        if puzzle.seed is not None:
-            record["seed"] = puzzle.seed
-        return record
+        return self.base_record(puzzle, index=f"minesweeper_{n}_{puzzle.fingerprint}", answer=self.solve(puzzle),
+                                initial_state="\n".join(_grid_lines(n, _flat(puzzle.data))))
 
     def from_record(self, record: dict[str, Any]) -> Puzzle:
         if "initial_state" not in record:
             raise RecordError("Minesweeper: the record has no initial_state board")
         n, flat = _parse_board(record["initial_state"])
         mines = self._record_mines(n, flat, record.get("answer"))
-        seed = record.get("seed")
-        return self.puzzle(self.record_level(record), self._data(n, flat, mines),
-                           seed=int(seed) if seed is not None else None)
+        return self.puzzle(self.record_level(record), self._data(n, flat, mines), seed=self.record_seed(record))
 
     @staticmethod
     def _record_mines(n: int, flat: list[int], answer: Any) -> list[int]:

@@ -485,26 +485,15 @@ class Nibbles(Task):
     # ---- records ---------------------------------------------------------------------------------------
     def to_record(self, puzzle: Puzzle) -> dict[str, Any]:
         data = puzzle.data
-        record = {
-            "index": f"nibbles_{data['rows']}_{puzzle.fingerprint}",
-            "category": self.key,
-            "question": self.prompt(puzzle, "image"),
-            "question_language": self.prompt(puzzle, "text"),
-            "answer": self.solve(puzzle),
-            "initial_state": "\n".join(_state_lines(data["rows"], data["cols"], data["snake"], data["direction"],
-                                                    data["apples"])),
-            "difficulty": str(puzzle.level),
-            "step_count": len(data["solution"]),
-        }
-        if puzzle.seed is not None:
-            record["seed"] = puzzle.seed
-        return record
+        lines = _state_lines(data["rows"], data["cols"], data["snake"], data["direction"], data["apples"])
+        return self.base_record(puzzle, index=f"nibbles_{data['rows']}_{puzzle.fingerprint}",
+                                answer=self.solve(puzzle), initial_state="\n".join(lines),
+                                step_count=len(data["solution"]))
 
     def from_record(self, record: dict[str, Any]) -> Puzzle:
         if "initial_state" not in record:
             raise RecordError("Nibbles: the record has no initial_state")
         data = _parse_state(record["initial_state"])
-        seed = record.get("seed")
         level = self.record_level(record)
         probe = self.puzzle(level, {**data, "solution": []})
         answer = record.get("answer")
@@ -516,7 +505,7 @@ class Nibbles(Task):
                               max_nodes=500_000)
             if solution is None:
                 raise RecordError("Nibbles: no legal move sequence eats every apple")
-        return self.puzzle(level, {**data, "solution": solution}, seed=int(seed) if seed is not None else None)
+        return self.puzzle(level, {**data, "solution": solution}, seed=self.record_seed(record))
 
 
 # ---- module helpers ------------------------------------------------------------------------------------

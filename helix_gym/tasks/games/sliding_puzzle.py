@@ -575,18 +575,8 @@ class SlidingPuzzle(Task):
 
     # ---- records ---------------------------------------------------------------------------------------
     def to_record(self, puzzle: Puzzle) -> dict[str, Any]:
-        record = {
-            "index": f"{self.key}_{puzzle.fingerprint}",
-            "category": self.key,
-            "question": self.prompt(puzzle, "image"),
-            "question_language": self.prompt(puzzle, "text"),
-            "answer": self.solve(puzzle),
-            "initial_state": board_text(_board(puzzle)),
-            "difficulty": str(puzzle.level),
-        }
-        if puzzle.seed is not None:
-            record["seed"] = puzzle.seed
-        return record
+        return self.base_record(puzzle, index=f"{self.key}_{puzzle.fingerprint}", answer=self.solve(puzzle),
+                                initial_state=board_text(_board(puzzle)))
 
     def from_record(self, record: dict[str, Any]) -> Puzzle:
         if "initial_state" not in record:
@@ -594,9 +584,7 @@ class SlidingPuzzle(Task):
         board = _parse_board(record["initial_state"])
         if board == GOAL:
             raise RecordError("SlidingPuzzle: the board is already solved")
-        seed = record.get("seed")
-        return self.puzzle(self.record_level(record), {"board": rows_of(board)},
-                           seed=int(seed) if seed is not None else None)
+        return self.puzzle(self.record_level(record), {"board": rows_of(board)}, seed=self.record_seed(record))
 
 
 # ---- module helpers ------------------------------------------------------------------------------------

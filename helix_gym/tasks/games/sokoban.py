@@ -992,19 +992,8 @@ class Sokoban(Task):
     # ---- records -----------------------------------------------------------------------------------------
     def to_record(self, puzzle: Puzzle) -> dict[str, Any]:
         answer = self.solve(puzzle)
-        record = {
-            "index": f"sokoban_{puzzle.fingerprint}",
-            "category": self.key,
-            "question": self.prompt(puzzle, "image"),
-            "question_language": self.prompt(puzzle, "text"),
-            "answer": answer,
-            "initial_state": "\n".join(puzzle.data["grid"]),
-            "difficulty": puzzle.level,
-            "step_count": len(answer.split()),
-        }
-        if puzzle.seed is not None:
-            record["seed"] = puzzle.seed
-        return record
+        return self.base_record(puzzle, index=f"sokoban_{puzzle.fingerprint}", answer=answer, difficulty=puzzle.level,
+                                initial_state="\n".join(puzzle.data["grid"]), step_count=len(answer.split()))
 
     def from_record(self, record: dict[str, Any]) -> Puzzle:
         """Our records and official rows; the record's answer is kept when it is valid, else A* solves."""
@@ -1025,8 +1014,7 @@ class Sokoban(Task):
             if moves is None:
                 raise RecordError("Sokoban: no solution found for this level")
             data["solution"] = " ".join(moves)
-        seed = record.get("seed")
-        return self.puzzle(level, data, seed=int(seed) if seed is not None else None)
+        return self.puzzle(level, data, seed=self.record_seed(record))
 
 
 # ---- pictures ----------------------------------------------------------------------------------------------

@@ -568,9 +568,8 @@ class EulerianTask(Task):
             raise RecordError(f"{self.name}: {err}") from err
         if not edges or any(len(e) != 2 for e in edges):
             raise RecordError(f"{self.name}: the record's graph has no plain (unweighted) edges")
-        seed = record.get("seed")
         data = self._data(graphs.node_count(adj), edges)
-        return Puzzle(self.name, self.record_level(record), data, None if seed is None else int(seed))
+        return Puzzle(self.name, self.record_level(record), data, self.record_seed(record))
 
 
 def _record_adjacency(record: dict[str, Any], name: str) -> dict[int, list]:

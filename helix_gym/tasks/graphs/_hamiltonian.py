@@ -478,9 +478,7 @@ class HamiltonianTask(Task):
         if not 2 <= n <= MAX_NODES or not edges:
             raise RecordError(f"{self.name}: expected a graph of 2 to {MAX_NODES} nodes with edges, got {n} nodes")
         start = self.record_start(record, n)
-        seed = record.get("seed")
-        return Puzzle(self.name, self.record_level(record), self.make_data(n, edges, start),
-                      None if seed is None else int(seed))
+        return Puzzle(self.name, self.record_level(record), self.make_data(n, edges, start), self.record_seed(record))
 
     def _record_adjacency(self, record: dict[str, Any]) -> dict[int, list]:
         state = decode_value(record.get("initial_state"))

@@ -906,8 +906,7 @@ class GraphIsomorphism(Task):
         n1, n2 = graphs.node_count(blocks[0]), graphs.node_count(blocks[1])
         if n1 != n2:
             raise RecordError(f"{self.name}: G1 has {n1} nodes but G2 has {n2}")
-        seed = record.get("seed")
-        return Puzzle(self.name, self.record_level(record), self._data(n1, e1, e2), None if seed is None else int(seed))
+        return Puzzle(self.name, self.record_level(record), self._data(n1, e1, e2), self.record_seed(record))
 
 
 def graphs_text(n: int, e1: list[list[int]], e2: list[list[int]]) -> str:

@@ -450,9 +450,7 @@ class MaxFlow(Task):
         n = max(graphs.node_count(adj), source + 1, sink + 1)
         if source == sink or not _is_acyclic(n, arcs):
             raise RecordError(f"{self.name}: the source equals the sink or the graph has a cycle")
-        seed = record.get("seed")
-        return Puzzle(self.name, self.record_level(record), self._data(n, arcs, source, sink),
-                      None if seed is None else int(seed))
+        return Puzzle(self.name, self.record_level(record), self._data(n, arcs, source, sink), self.record_seed(record))
 
 
 # ---- module helpers ----------------------------------------------------------------------------------------

@@ -274,9 +274,8 @@ class ShortestDistance(Task):
         dist, _, _ = dijkstra(n, edges, source)
         if source == target or math.isinf(dist[target]):
             raise RecordError(f"{self.name}: node {target} cannot be reached from node {source}")
-        seed = record.get("seed")
         data = self._data(n, edges, source, target, int(dist[target]))
-        return Puzzle(self.name, self.record_level(record), data, None if seed is None else int(seed))
+        return Puzzle(self.name, self.record_level(record), data, self.record_seed(record))
 
 
 def _parse_adjacency(text: str) -> tuple[list[list[int]], int]:

@@ -394,8 +394,7 @@ class TopologicalSort(Task):
         arcs = [[u, v] for u, v in arcs]
         if smallest_order(n, arcs) is None:
             raise RecordError(f"{self.name}: the graph has a cycle, so no topological order exists")
-        seed = record.get("seed")
-        return Puzzle(self.name, self.record_level(record), {"n": n, "arcs": arcs}, None if seed is None else int(seed))
+        return Puzzle(self.name, self.record_level(record), {"n": n, "arcs": arcs}, self.record_seed(record))
 
 
 # ---- module helpers ----------------------------------------------------------------------------------------

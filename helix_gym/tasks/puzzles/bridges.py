@@ -647,9 +647,8 @@ class Bridges(Task):
         islands.sort(key=lambda t: (t[1], t[0]))
         m = _make_map(n, islands)
         built = self._record_solution(m, record, state)
-        seed = record.get("seed")
         data = _data(n, islands, _bridge_list(m, built))
-        return self.puzzle(level, data, seed=int(seed) if seed is not None else None)
+        return self.puzzle(level, data, seed=self.record_seed(record))
 
     def _record_solution(self, m: _Map, record: dict[str, Any], state: Any) -> Sequence[int]:
         """The record's bridges (initial_state) or answer when they are valid, else the solver's solution."""

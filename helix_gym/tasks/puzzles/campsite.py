@@ -338,8 +338,7 @@ class Campsite(GridTask):
                              if str(ch).upper() == "C"]) if isinstance(reference, list) else None)
         found = self.record_solution(probe, record.get("answer"), drawn)
         tents = [[i // n + 1, i % n + 1] for i, v in enumerate(found) if v == TENT]
-        seed = record.get("seed")
-        return self.puzzle(probe.level, {**data, "tents": tents}, seed=int(seed) if seed is not None else None)
+        return self.puzzle(probe.level, {**data, "tents": tents}, seed=self.record_seed(record))
 
 
 # ---- pictures -----------------------------------------------------------------------------------------------

@@ -406,6 +406,5 @@ class Eulero(GridTask):
             found = self.record_solution(probe, record.get("answer"))
         except RecordError:  # an official 6x6 level-4 row: no Graeco-Latin square of order 6 exists
             found = None
-        seed = record.get("seed")
         data = {**probe.data, "solution": self._rows(found, n) if found is not None else None}
-        return self.puzzle(probe.level, data, seed=int(seed) if seed is not None else None)
+        return self.puzzle(probe.level, data, seed=self.record_seed(record))

@@ -317,6 +317,5 @@ class Hitori(GridTask):
             raise RecordError("Hitori: initial_state must be a square grid of whole numbers")
         probe = self.puzzle(self.record_level(record), {"grid": grid, "shaded": []})
         shaded = self.record_solution(probe, record.get("answer"))
-        seed = record.get("seed")
         cells = [list(divmod(i, n)) for i, v in enumerate(shaded) if v == SHADED]
-        return self.puzzle(probe.level, {"grid": grid, "shaded": cells}, seed=int(seed) if seed is not None else None)
+        return self.puzzle(probe.level, {"grid": grid, "shaded": cells}, seed=self.record_seed(record))

@@ -848,9 +848,8 @@ class Shingoki(Task):
         grid = [["." if parse_circle(t) is None else str(t).strip().upper() for t in row] for row in state]
         probe = self.puzzle(self.record_level(record), {"grid": grid, "loop": []})
         order = self._record_loop(probe, record.get("answer"))
-        seed = record.get("seed")
         return self.puzzle(probe.level, {"grid": grid, "loop": [list(divmod(p, n)) for p in order]},
-                           seed=int(seed) if seed is not None else None)
+                           seed=self.record_seed(record))
 
     def _record_loop(self, puzzle: Puzzle, answer: Any) -> list[int]:
         """The record's loop when its answer is valid, else the solver's; in walking order."""

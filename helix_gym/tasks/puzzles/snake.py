@@ -656,8 +656,7 @@ class Snake(Task):
             raise RecordError("Snake: the row and column counts do not fit the grid")
         data = {"rows": rows, "cols": cols, "start": list(marks["S"]), "end": list(marks["E"]), **counts}
         data["solution"] = [list(c) for c in _record_solution(data, answer_text)]
-        seed = record.get("seed")
-        return self.puzzle(self.record_level(record), data, seed=int(seed) if seed is not None else None)
+        return self.puzzle(self.record_level(record), data, seed=self.record_seed(record))
 
 
 # ---- module helpers ---------------------------------------------------------------------------------------

@@ -491,9 +491,8 @@ class Sudoku(Task):
             raise RecordError("Sudoku: the record has no initial_state grid")
         givens = _parse_givens(record["initial_state"])
         solution = self._record_solution(record.get("answer"), givens)
-        seed = record.get("seed")
         data = {"givens": _rows(givens), "solution": _rows(solution)}
-        return self.puzzle(self.record_level(record), data, seed=int(seed) if seed is not None else None)
+        return self.puzzle(self.record_level(record), data, seed=self.record_seed(record))
 
     @staticmethod
     def _record_solution(answer: Any, givens: list[int]) -> list[int]:

@@ -494,9 +494,8 @@ class Tapa(GridTask):
         probe = self.puzzle(self.record_level(record), {"grid": rows, "black": []})
         grid = self._record_solution(probe, record.get("answer"))
         n = len(rows)
-        seed = record.get("seed")
         black = [list(divmod(i, n)) for i, v in enumerate(grid) if v == BLACK]
-        return self.puzzle(probe.level, {"grid": rows, "black": black}, seed=int(seed) if seed is not None else None)
+        return self.puzzle(probe.level, {"grid": rows, "black": black}, seed=self.record_seed(record))
 
     def _record_solution(self, puzzle: Puzzle, answer: Any) -> tuple[int, ...]:
         """The record's answer when it is valid, else the solver's first solution; where the puzzle has none

@@ -431,5 +431,4 @@ class WordLadder(Task):
             if found is None:
                 raise RecordError(f"WordLadder: no ladder from {start!r} to {target!r} within {high} steps")
             data["solution"] = found
-        seed = record.get("seed")
-        return self.puzzle(level, data, seed=int(seed) if seed is not None else None)
+        return self.puzzle(level, data, seed=self.record_seed(record))

@@ -514,9 +514,8 @@ class WordSearch(Task):
                 raise RecordError(f"WordSearch: {word} does not occur in the grid")
             placed = found[0]
         x, y, d = placed
-        seed = record.get("seed")
         return self.puzzle(self.record_level(record), {"grid": rows, "word": word, "start": [x, y], "dir": d},
-                           seed=int(seed) if seed is not None else None)
+                           seed=self.record_seed(record))
 
 
 _KEY_DIRS = {"up": "N", "down": "S", "left": "W", "right": "E", "w": "N", "x": "S", "a": "W", "d": "E",
