@@ -47,7 +47,7 @@ EMPTY_TINT = (240, 240, 240)  # the official light grey of an empty cell
 MAX_SIDE = 12
 _EMPTY_CELL = {"", ".", "_", "-", "?", "x", "0"}
 _SPLIT = re.compile(r"\|")
-_ROW_RULE = re.compile(r"^[\s|:\-=+]*$")  # a markdown table's separator line
+_ROW_RULE = re.compile(r"^[\s|:+]*[-=][\s|:\-=+]*$")  # a markdown separator line (a row of blanks is not one)
 
 
 # ---- paths --------------------------------------------------------------------------------------------------
