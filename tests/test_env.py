@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import itertools
 import json
 import random
 import subprocess
@@ -301,8 +302,8 @@ def test_solve_trace_is_well_formed(name):
 @pytest.mark.parametrize("name", TASK_NAMES)
 def test_record_round_trip(name):
     task = helix_gym.get_task(name)
-    for level in LEVELS:
-        puzzle = task.generate_seeded(11, level)
+    for seed, level in itertools.product((11, 2, 3), LEVELS):
+        puzzle = task.generate_seeded(seed, level)
         record = task.to_record(puzzle)
         json.dumps(record)  # records are JSON
         assert record["category"] == task.key
