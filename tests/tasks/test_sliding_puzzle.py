@@ -187,6 +187,26 @@ def test_solve_trace_searches_and_ends_with_the_answer():
     assert {"try", "dead_end", "backtrack", "deduce"} <= kinds
 
 
+def test_level_4_traces_show_dead_ends_and_backtracks():
+    """The trace follows IDA* move by move, so most searches show a line cut by the bound and undone."""
+    both = 0
+    for seed in range(10):
+        p = TASK.generate_seeded(seed, 4)
+        kinds = [e.kind for e in TASK.solve_trace(p)]
+        both += "dead_end" in kinds and "backtrack" in kinds
+        assert sum(k in ("try", "dead_end", "backtrack", "deduce") for k in kinds) <= 70 + 2 * len(TASK.solve_moves(p))
+    assert both >= 6
+
+
+def test_trace_dead_end_names_the_bound():
+    p = puzzle_of(HAND)
+    trace = TASK.solve_trace(puzzle_of([[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12], [0, 13, 14, 15]]))
+    notes = [e.note for e in trace if e.kind == "dead_end"]
+    assert notes and all("exceeds the bound" in n or "already on the current line" in n or "overruns" in n
+                         for n in notes)
+    assert TASK.solve_trace(p)[-1].move == TASK.solve(p)
+
+
 # ---- soundness and completeness: every single edit ----------------------------------------------------------
 @pytest.mark.parametrize("level", [2, 3, 4])
 def test_every_single_edit_is_judged_by_the_rules(level):

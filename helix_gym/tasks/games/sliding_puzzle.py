@@ -45,6 +45,7 @@ BANDS = {1: (1, 3), 2: (4, 5), 3: (6, 7), 4: (8, 9), 5: (10, 24), 6: (25, 32)}
 MAX_DRAWS = 200
 IDA_NODE_LIMIT = 400_000  # beyond this (far harder than any level), solve falls back to weighted A*
 MAX_ANSWER_CHARS = 20_000
+MAX_TRACE_EVENTS = 60  # search events listed in a trace; the rest of a long search is summarised in one note
 CACHE_SIZE = 4096
 _SOLUTIONS: dict[tuple[int, ...], tuple[str, ...]] = {}
 
@@ -321,6 +322,73 @@ def _parse_board(value: Any) -> Board:
     return board
 
 
+class _TraceSearch:
+    """IDA* in the same order as `ida_star`, writing its steps as trace events until MAX_TRACE_EVENTS search
+    events are listed (then it stops: `run` returns None and the caller summarises the rest)."""
+
+    def __init__(self, task: Task, puzzle: Puzzle, board: Board) -> None:
+        self.task, self.puzzle, self.board = task, puzzle, board
+        self.events: list[TraceEvent] = []
+        self.nodes = 0  # positions examined while listing, counted as ida_star counts them
+        self.bound = 0
+
+    def run(self, bound: int) -> list[str] | None:
+        """The winning line if it was reached within the listing, else None."""
+        try:
+            while True:
+                self.bound = bound
+                self.nodes += 1
+                line: list[str] = []
+                nxt = self._expand(self.board, line, {self.board}, bound, -1)
+                if nxt == -1:
+                    return line
+                self._emit("deduce", None, f"no line of at most {bound} moves reaches the goal; the smallest "
+                                           f"overrun was f = {nxt}, so raise the bound to {nxt}")
+                bound = nxt
+        except _Budget:
+            return None
+
+    def _emit(self, kind: str, move: str | None, note: str, board: Board | None = None,
+              line: list[str] | None = None) -> None:
+        if len(self.events) >= MAX_TRACE_EVENTS:
+            raise _Budget
+        text = None if board is None else self.task.state_text(self.puzzle, (board, tuple(line or ())))
+        self.events.append(TraceEvent(kind, move, note, text))
+
+    def _expand(self, board: Board, line: list[str], seen: set[Board], bound: int, prev: int) -> int:
+        """Try each slide from `board` (the gap never steps straight back); -1 once the goal is reached,
+        else the smallest f that overran the bound."""
+        gap, g, least = board.index(0), len(line), 1 << 30
+        for src in NEIGHBOURS[gap]:
+            if src == prev:
+                continue
+            word, tile = _word(gap, src), board[src]
+            child = slide(board, word)
+            h = lower_bound(child)
+            line.append(word)
+            self.nodes += 1
+            self._emit("try", word, f"slide tile {tile} {word}: g = {g + 1}, h = {h}, f = g + h = {g + 1 + h}",
+                       child, line)
+            if h == 0:
+                return -1
+            if g + 1 + h > bound:
+                least = min(least, g + 1 + h)
+                self._emit("dead_end", None, f"f = g + h = {g + 1 + h} exceeds the bound {bound}")
+            elif child in seen:
+                self._emit("dead_end", None, "this position is already on the current line")
+            else:
+                seen.add(child)
+                result = self._expand(child, line, seen, bound, gap)
+                seen.discard(child)
+                if result == -1:
+                    return -1
+                least = min(least, result)
+                self._emit("dead_end", None, f"every move on from here overruns the bound {bound}")
+            line.pop()
+            self._emit("backtrack", None, f"undo {word}: tile {tile} slides back", board, line)
+        return least
+
+
 @register_task
 class SlidingPuzzle(Task):
     """4×4 15-puzzle; levels are bands of the certified optimal length (see the module docstring).
@@ -366,39 +434,55 @@ class SlidingPuzzle(Task):
         return " ".join(self.solve_moves(puzzle))
 
     def solve_trace(self, puzzle: Puzzle) -> list[TraceEvent]:
-        """IDA*: each bound that fails is a dead end (every line overran the Manhattan + linear-conflict
-        bound), then the bound is raised; the successful iteration's moves follow as deductions."""
+        """IDA* move by move: each tentative slide is a try, a slide whose f = g + h overruns the bound (or
+        that repeats a position on the line) is a dead end that is undone, and a bound that fails is raised.
+        The first MAX_TRACE_EVENTS search events are listed; the rest is summarised, then the winning line is
+        replayed from the start."""
         board = _board(puzzle)
         md, bound0 = manhattan(board), lower_bound(board)
         events = [TraceEvent("read", note=(
             f"4×4 board, empty square at row {board.index(0) // SIDE + 1}, column {board.index(0) % SIDE + 1}; "
             f"{sum(1 for p, t in enumerate(board) if t and t == p + 1)}/15 tiles in place. Manhattan distance "
-            f"{md}, plus linear conflicts {bound0 - md}: at least {bound0} moves are needed."),
+            f"{md}, plus linear conflicts {bound0 - md}: at least {bound0} moves are needed. Search with IDA*: "
+            f"g = moves made, h = Manhattan + linear conflicts of the board reached, bound starts at {bound0}."),
             state_text=self.state_text(puzzle, self.initial_state(puzzle)))]
         words, iterations = ida_star(board)
-        for bound, nodes, nxt in iterations:
-            events.append(TraceEvent("try", note=f"search every move sequence of at most {bound} moves"))
-            if nxt != -1:
-                events.append(TraceEvent("dead_end", note=(
-                    f"no sequence of at most {bound} moves reaches the goal: {nodes} positions examined, every "
-                    f"line cut where moves so far + Manhattan + linear conflicts exceeded {bound}")))
-                events.append(TraceEvent("backtrack", note=f"raise the bound to {nxt}, the smallest overrun"))
+        listing = _TraceSearch(self, puzzle, board)
+        found = listing.run(bound0)
+        events += listing.events
         if words is None:
             events.append(TraceEvent("dead_end", note="the exact search is too large for this board"))
             events.append(TraceEvent("backtrack", note="settle for a short, not necessarily shortest, solution"))
             words = list(solution(board))
-        state = self.initial_state(puzzle)
-        for word in words:
-            gap = state[0].index(0)
-            tile = state[0][gap + _SOURCE[word]]
-            state = self.apply(puzzle, state, word)
-            events.append(TraceEvent("deduce", move=word, note=f"slide tile {tile} {word}",
-                                     state_text=self.state_text(puzzle, state)))
+        if found != words:  # the listing stopped before the end: summarise, then replay the winning line
+            events += self._trace_summary(puzzle, listing, iterations, words)
         answer = " ".join(words)
         verdict = self.verify(puzzle, answer)
         events.append(TraceEvent("check", note=f"after {len(words)} moves every tile is in place" if verdict.correct
                                  else "; ".join(verdict.violations)))
         events.append(TraceEvent("answer", move=answer, note="the moves, in tile semantics"))
+        return events
+
+    def _trace_summary(self, puzzle: Puzzle, listing: _TraceSearch, iterations: list[tuple[int, int, int]],
+                       words: list[str]) -> list[TraceEvent]:
+        """One note for the unlisted rest of the search (with counts), then the winning line as tries."""
+        total = sum(nodes for _, nodes, _ in iterations)
+        rest = max(0, total - listing.nodes)
+        raised = [nxt for _, _, nxt in iterations if nxt != -1 and nxt > listing.bound]
+        bounds = f", raising the bound to {', then '.join(map(str, raised))}" if raised else ""
+        start = self.initial_state(puzzle)
+        events = [TraceEvent("backtrack", move="restart", note=(
+            f"the search went on through {rest} more positions (not listed){bounds}, cutting every line whose "
+            f"f = g + h exceeded the bound, until a line of {len(words)} moves reached the goal; back to the "
+            "start to follow it"), state_text=self.state_text(puzzle, start))]
+        state = start
+        for word in words:
+            tile = state[0][state[0].index(0) + _SOURCE[word]]
+            state = self.apply(puzzle, state, word)
+            h = lower_bound(state[0])
+            events.append(TraceEvent("try", move=word, note=(
+                f"slide tile {tile} {word}: g = {len(state[1])}, h = {h}, f = {len(state[1]) + h}"),
+                state_text=self.state_text(puzzle, state)))
         return events
 
     # ---- judging ---------------------------------------------------------------------------------------
