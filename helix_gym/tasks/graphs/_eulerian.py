@@ -35,7 +35,8 @@ from helix_gym.core import draw, graphs
 from helix_gym.core.errors import InvalidMove, RecordError
 from helix_gym.core.graph_draw import GraphPicture
 from helix_gym.core.parse import normalize_command, says_no
-from helix_gym.core.task import Puzzle, Task, TraceEvent, Verdict
+from helix_gym.core.task import Puzzle, TraceEvent, Verdict
+from helix_gym.tasks.graphs._walk import WalkClicks
 
 YES_SHARE = 0.75  # official target: 75% of instances have the walk, 25% are "No"
 TRIES = 50  # parity repairs that may fail (a toggle would disconnect the graph) before the graph is redrawn
@@ -255,7 +256,7 @@ def picture(data: dict[str, Any], size: int = 512) -> GraphPicture:
 
 
 # ---- the task ----------------------------------------------------------------------------------------------
-class EulerianTask(Task):
+class EulerianTask(WalkClicks):
     """Both Eulerian tasks; subclasses set `closed`, `noun` and `ladder` (level -> (nodes, edge probability))."""
 
     category = "graphs"
@@ -543,14 +544,8 @@ class EulerianTask(Task):
         return 3 * (len(puzzle.data["edges"]) + 1) + 20
 
     # ---- human play --------------------------------------------------------------------------------------
-    def cell_at(self, puzzle: Puzzle, x: float, y: float, size: int = 512) -> tuple[int, int] | None:
-        node = picture(puzzle.data, size).node_at(x, y)
-        return None if node is None else divmod(node, puzzle.data["columns"])
-
-    def cell_command(self, puzzle: Puzzle, state: Walk, cell: tuple[int, int], key: str) -> str | None:
-        """Any key on a selected node walks there."""
-        node = cell[0] * puzzle.data["columns"] + cell[1]
-        return f"go {node}" if node < puzzle.data["n"] else None
+    def picture(self, data: dict[str, Any], size: int) -> GraphPicture:
+        return picture(data, size)
 
     # ---- records ---------------------------------------------------------------------------------------
     def to_record(self, puzzle: Puzzle) -> dict[str, Any]:

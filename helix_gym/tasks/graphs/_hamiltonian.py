@@ -30,7 +30,8 @@ from helix_gym.core.errors import InvalidMove, RecordError
 from helix_gym.core.graph_draw import GraphPicture
 from helix_gym.core.parse import NO_PHRASE, clean_latex, normalize_command, says_no
 from helix_gym.core.records import decode_value
-from helix_gym.core.task import Puzzle, Task, TraceEvent, Verdict
+from helix_gym.core.task import Puzzle, TraceEvent, Verdict
+from helix_gym.tasks.graphs._walk import WalkClicks
 
 P = 0.2  # edge probability of both official generators
 YES_SHARE = 0.8  # the official generators aim for "a walk exists" 4 times in 5
@@ -196,7 +197,7 @@ def search(adj: Sequence[Sequence[int]], start: int, cycle: bool, trace: bool = 
 
 
 # ---- the task --------------------------------------------------------------------------------------------------
-class HamiltonianTask(Task):
+class HamiltonianTask(WalkClicks):
     """The shared half of HamiltonianPath (`cycle = False`, a given start) and HamiltonianCycle (`cycle = True`).
 
     data: {"n", "columns", "edges": sorted [[u, v], ...], "solution": the search's walk or None} plus "start" for
@@ -449,14 +450,8 @@ class HamiltonianTask(Task):
         return 6 * puzzle.data["n"] + 20
 
     # ---- human play --------------------------------------------------------------------------------------
-    def cell_at(self, puzzle: Puzzle, x: float, y: float, size: int = 512) -> tuple[int, int] | None:
-        node = picture(puzzle.data, size).node_at(x, y)
-        return None if node is None else divmod(node, puzzle.data["columns"])
-
-    def cell_command(self, puzzle: Puzzle, state: tuple[int, ...], cell: tuple[int, int], key: str) -> str | None:
-        """Any key on a selected node walks there."""
-        node = cell[0] * puzzle.data["columns"] + cell[1]
-        return f"go {node}" if node < puzzle.data["n"] else None
+    def picture(self, data: dict[str, Any], size: int) -> GraphPicture:
+        return picture(data, size)
 
     # ---- records ---------------------------------------------------------------------------------------
     def record_index(self, puzzle: Puzzle) -> str:

@@ -21,9 +21,10 @@ from helix_gym.core import draw, graphs
 from helix_gym.core.errors import InvalidMove, RecordError
 from helix_gym.core.graph_draw import GraphPicture
 from helix_gym.core.graphs import dfs_tree, dijkstra, grid_columns, path_to
-from helix_gym.core.parse import normalize_command, parse_number
+from helix_gym.core.parse import normalize_command, parse_number, shown_number
 from helix_gym.core.registry import register_task
-from helix_gym.core.task import Puzzle, Task, TraceEvent, Verdict
+from helix_gym.core.task import Puzzle, TraceEvent, Verdict
+from helix_gym.tasks.graphs._walk import WalkClicks
 
 # level -> (nodes, (w_min, w_max), edge probability p, min-distance list, (min, max) nodes on the path)
 _L1_MIN = (3, 7, 4, 5, 6, 8, 4, 5, 6, 9)
@@ -76,7 +77,7 @@ def adjacency_text(n: int, edges: list[list[int]]) -> str:
 
 
 @register_task
-class ShortestDistance(Task):
+class ShortestDistance(WalkClicks):
     name = "ShortestDistance"
     key = "shortest_distance_weighted"
     category = "graphs"
@@ -169,8 +170,7 @@ class ShortestDistance(Task):
             return Verdict.ok(parsed=int(value))
         s, t = d["source"], d["target"]
         if value.denominator != 1:
-            small = abs(value.numerator) < 10**15 and value.denominator < 10**6
-            shown = f"{float(value):.10g}" if small else "the number given"
+            shown = shown_number(value)
             return Verdict.wrong(f"{shown} is not a whole number, but every path weight is a sum of integer "
                                  "edge weights", parsed=shown)
         value = int(value)
@@ -249,14 +249,8 @@ class ShortestDistance(Task):
         return 3 * puzzle.data["n"] + 20
 
     # ---- human play --------------------------------------------------------------------------------------
-    def cell_at(self, puzzle: Puzzle, x: float, y: float, size: int = 512) -> tuple[int, int] | None:
-        node = picture(puzzle.data, size).node_at(x, y)
-        return None if node is None else divmod(node, puzzle.data["columns"])
-
-    def cell_command(self, puzzle: Puzzle, state: tuple[int, ...], cell: tuple[int, int], key: str) -> str | None:
-        """Any key on a selected node walks there."""
-        node = cell[0] * puzzle.data["columns"] + cell[1]
-        return f"go {node}" if node < puzzle.data["n"] else None
+    def picture(self, data: dict[str, Any], size: int) -> GraphPicture:
+        return picture(data, size)
 
     # ---- records ---------------------------------------------------------------------------------------
     def to_record(self, puzzle: Puzzle) -> dict[str, Any]:
