@@ -7,7 +7,7 @@ import itertools
 import numpy as np
 import pytest
 
-from helix_gym.core.csp import Csp, SearchBudgetExceeded, Table, mask, value_of, values_of
+from helix_gym.core.csp import Csp, QuickChecks, SearchBudgetExceeded, Table, mask, value_of, values_of
 from helix_gym.core.task import TRACE_KINDS
 
 
@@ -186,6 +186,44 @@ def test_trace_reports_dead_ends_with_the_rule_and_backtracks():
             assert "cannot hold" in e.note and ("row" in e.note or "column" in e.note or "sign" in e.note)
         if e.kind == "backtrack":
             assert kinds[k - 1] in ("dead_end", "backtrack") and "undo" in e.note and e.state_text
+
+
+def _pinned_latin(n: int = 6) -> tuple[Csp, tuple[int, ...]]:
+    """A Latin square with givens pinned until unique: full propagation fills it without a single guess."""
+    sol = latin(n).solve(np.random.default_rng(3))
+    pins = latin(n).pin_until_unique(sol, np.random.default_rng(0))
+    csp = latin(n)
+    for i in pins:
+        csp.assign(i, sol[i])
+    return csp, sol
+
+
+@pytest.mark.parametrize("quick", [QuickChecks(share=0.5), QuickChecks(pencil=False)])
+def test_quick_checks_turn_a_propagation_solve_into_a_search(quick):
+    csp, sol = _pinned_latin()
+    found, events = _trace(csp, 6)
+    assert found == sol and "try" not in [e.kind for e in events]  # propagation alone: nothing to narrate
+    csp, _ = _pinned_latin()
+    found, events = csp.trace(lambda v, x: f"place {v // 6} {v % 6} {x}", lambda v: f"({v // 6},{v % 6})", str,
+                              quick=quick)
+    kinds = [e.kind for e in events]
+    assert found == sol and kinds.count("try") >= 1
+    first = events[kinds.index("try")]
+    assert first.note.startswith("the quick checks force nothing more") and "follow it with every rule" in first.note
+    if "dead_end" in kinds:  # a refuted hypothesis is taken back before the next value is tried
+        assert kinds.index("backtrack") > kinds.index("dead_end")
+    assert kinds.count("backtrack") == csp.stats.backtracks
+    assert csp.count_solutions() == 1 and csp.solve() == sol  # the quick root is not cached as a fixpoint
+
+
+def test_quick_checks_without_pencil_marks_back_up_where_full_propagation_does_not():
+    csp, sol = _pinned_latin()
+    found, events = csp.trace(lambda v, x: f"place {v // 6} {v % 6} {x}", lambda v: f"({v // 6},{v % 6})", str,
+                              quick=QuickChecks(pencil=False))
+    kinds = [e.kind for e in events]
+    assert found == sol and kinds.count("dead_end") >= 1 and kinds.count("backtrack") >= 1
+    for e in events[:kinds.index("try")]:
+        assert e.kind == "deduce" and "must be" in e.note
 
 
 def test_uniqueness_checks_are_fast_enough_for_digging():

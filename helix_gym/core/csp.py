@@ -119,6 +119,23 @@ class SearchBudgetExceeded(Exception):
     thrashes (rare, but seconds long) and draws another, instead of waiting it out."""
 
 
+@dataclass(frozen=True)
+class QuickChecks:
+    """The checks a traced search makes before its first hypothesis, for puzzles that full propagation solves
+    without a single guess (so a trace of it would show no search at all).
+
+    A person does not run every rule to its fixpoint before trying something: they check the rules that are
+    nearly settled, with the digits already placed, and when those force nothing more they suppose a value
+    for the most constrained cell and follow it with every rule, down to a contradiction (a dead end and a
+    backtrack) or the solution. `share`: a rule is checked only while at most that share of its cells (and
+    at least one) is open. `pencil=False`: a rule reads only the values already placed, never the candidates
+    other rules have struck (no pencil marks carried from rule to rule). Below the first hypothesis the search
+    is the solver's ordinary one."""
+
+    share: float = 1.0
+    pencil: bool = True
+
+
 @dataclass
 class SearchStats:
     """What the last search did: tries (a value chosen for a variable) and backtracks (a try taken back)."""
@@ -463,8 +480,10 @@ class Csp:
         self.add(cells, prune, name)
 
     # ---- propagation ---------------------------------------------------------------------------------
-    def _propagate(self, dom: list[int], queue: list[int], tracer: _Tracer | None = None) -> int:
-        """Run propagators until nothing changes; -1 when consistent, else the failing constraint's index."""
+    def _propagate(self, dom: list[int], queue: list[int], tracer: _Tracer | None = None,
+                   quick: QuickChecks | None = None) -> int:
+        """Run propagators until nothing changes; -1 when consistent, else the failing constraint's index.
+        `quick` restricts the propagators to the quick checks of a traced search (see QuickChecks)."""
         prunes, scopes, watch = self._prunes, self._scopes, self._watch
         queued = [False] * len(prunes)
         for k in queue:
@@ -476,7 +495,18 @@ class Csp:
             queued[k] = False
             scope = scopes[k]
             before = [dom[v] for v in scope]
-            if not prunes[k](dom):
+            if quick is not None and sum(1 for d in before if d & (d - 1)) > max(1, quick.share * len(scope)):
+                continue
+            if quick is not None and not quick.pencil:  # the rule reads placed values, not other rules' marks
+                seen = dom[:]
+                for v, b in zip(scope, before):
+                    if b & (b - 1):
+                        seen[v] = self.domains[v]
+                if not prunes[k](seen):
+                    return k
+                for v, b in zip(scope, before):
+                    dom[v] = b & seen[v]
+            elif not prunes[k](dom):
                 return k
             for v, b in zip(scope, before):
                 d = dom[v]
@@ -500,9 +530,10 @@ class Csp:
                 return k
         return -1
 
-    def _root(self, tracer: _Tracer | None = None) -> tuple[list[int], int]:
+    def _root(self, tracer: _Tracer | None = None, quick: QuickChecks | None = None) -> tuple[list[int], int]:
         """The propagated root (from the cached fixpoint where there is one, except when tracing, so a trace
-        shows every deduction) and -1, or the failing constraint (-2: an empty domain to start with)."""
+        shows every deduction) and -1, or the failing constraint (-2: an empty domain to start with). A root
+        propagated with `quick` checks is not a fixpoint of every constraint, so it is not cached."""
         if self._fix is not None and tracer is None:
             dom, queue = self._fix[:], self._pending
         else:
@@ -510,8 +541,8 @@ class Csp:
         self._fix, self._pending = None, []
         if not all(dom):
             return dom, -2
-        fail = self._propagate(dom, queue, tracer)
-        if fail == -1:
+        fail = self._propagate(dom, queue, tracer, quick)
+        if fail == -1 and quick is None:
             self._fix = dom[:]
         return dom, fail
 
@@ -564,22 +595,38 @@ class Csp:
 
     def trace(self, move: Callable[[int, int], str | None], cell: Callable[[int], str],
               board: Callable[[list[int | None]], str], value: Callable[[int], str] = str,
-              max_events: int = 20000) -> tuple[tuple[int, ...] | None, list[TraceEvent]]:
+              max_events: int = 20000, quick: QuickChecks | None = None,
+              ) -> tuple[tuple[int, ...] | None, list[TraceEvent]]:
         """The first solution and the search that found it as TraceEvents: `deduce` (a forced value and the
         rule that forced it), `try`, `dead_end` (the rule that cannot hold), `backtrack`.
 
         `move(var, value)` writes the step command (None: none needed), `cell(var)` names a variable,
-        `board(values)` writes the position (None = undecided) shown after each event; `value` names a value."""
+        `board(values)` writes the position (None = undecided) shown after each event; `value` names a value.
+        With `quick`, the root is propagated with the quick checks only, and the first hypothesis is taken
+        when they force nothing more (see QuickChecks)."""
         tracer = _Tracer(move, cell, board, value, max_events=max_events)
         self.stats = SearchStats()
-        dom, fail = self._root(tracer)
+        dom, fail = self._root(tracer, quick)
         if fail != -1:
             why = "a variable has no possible value" if fail == -2 else f"{self.names[fail]} cannot hold"
             tracer.add("dead_end", None, f"contradiction before any choice: {why}")
             return None, tracer.events
         found: list[tuple[int, ...]] = []
-        self._search(dom, found, 1, None, tracer)
+        self._search(dom, found, 1, None, tracer, quick=quick is not None)
         return (found[0] if found else None), tracer.events
+
+    def _most_constrained(self, dom: list[int]) -> int:
+        """`_choose` for a node that only the quick checks have propagated: among the variables with the fewest
+        values left, the one in the rule with the fewest open cells (where a hypothesis shows its
+        consequences soonest)."""
+        open_cells = [sum(1 for v in scope if dom[v] & (dom[v] - 1)) for scope in self._scopes]
+        best, best_key = -1, (1 << 30, 1 << 30)
+        for v, d in enumerate(dom):
+            if d & (d - 1):
+                key = (d.bit_count(), min((open_cells[k] for k in self._watch[v]), default=1 << 30))
+                if key < best_key:
+                    best, best_key = v, key
+        return best
 
     def _choose(self, dom: list[int]) -> int:
         """The undecided variable with the fewest values left (-1 when all are decided)."""
@@ -594,11 +641,12 @@ class Csp:
         return best
 
     def _search(self, dom: list[int], found: list[tuple[int, ...]], limit: int, rng: np.random.Generator | None,
-                tracer: _Tracer | None, max_tries: int | None = None) -> bool:
-        """Depth-first search below a propagated node; True once `limit` solutions are found."""
+                tracer: _Tracer | None, max_tries: int | None = None, quick: bool = False) -> bool:
+        """Depth-first search below a propagated node; True once `limit` solutions are found. `quick`: the node
+        was propagated with the quick checks only (see `trace`), so each child is propagated with every rule."""
         if max_tries is not None and self.stats.tries > max_tries:
             raise SearchBudgetExceeded(f"more than {max_tries} search tries")
-        var = self._choose(dom)
+        var = self._most_constrained(dom) if quick else self._choose(dom)
         if var < 0:
             bad = self._holds(dom)
             if bad >= 0:
@@ -610,15 +658,16 @@ class Csp:
         options = list(values_of(dom[var]))
         if rng is not None:
             options = [options[i] for i in rng.permutation(len(options))]
-        watch = self._watch[var]
+        watch = list(range(len(self._prunes))) if quick else self._watch[var]
         for val in options:
             child = dom[:]
             child[var] = 1 << val
             self.stats.tries += 1
             if tracer is not None:
                 names = ", ".join(tracer.value(v) for v in values_of(dom[var]))
-                tracer.add("try", tracer.move(var, val),
-                           f"no forced step left; {tracer.cell(var)} can be {names}: try {tracer.value(val)}", child)
+                lead = "the quick checks force nothing more" if quick else "no forced step left"
+                tracer.add("try", tracer.move(var, val), f"{lead}; {tracer.cell(var)} can be {names}: "
+                           f"try {tracer.value(val)}" + (" and follow it with every rule" if quick else ""), child)
             fail = self._propagate(child, list(watch), tracer)
             if fail >= 0:
                 if tracer is not None:

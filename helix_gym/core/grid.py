@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from helix_gym.core import draw
-from helix_gym.core.csp import Csp
+from helix_gym.core.csp import Csp, QuickChecks
 from helix_gym.core.errors import InvalidMove, RecordError
 from helix_gym.core.parse import clean_latex, normalize_command
 from helix_gym.core.task import Puzzle, Task, TraceEvent, Verdict
@@ -468,6 +468,9 @@ class GridTask(Task):
     answer spells non-numeric cells."""
 
     answer_symbols: ClassVar[Mapping[str, int] | None] = None
+    # the traced search's checks before its first hypothesis (see QuickChecks); None: full propagation from the
+    # start, so a puzzle that propagation solves shows no search at all
+    trace_quick: ClassVar[QuickChecks | None] = None
     _boards: ClassVar[dict[int, tuple[Any, Board]]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -548,7 +551,7 @@ class GridTask(Task):
         def value_name(value: int) -> str:
             return b.value_names.get(value, b.spell(value))
 
-        found, search = self.build_csp(puzzle).trace(move, b.name, board_text, value_name)
+        found, search = self.build_csp(puzzle).trace(move, b.name, board_text, value_name, quick=self.trace_quick)
         events += search
         grid = found if found is not None and not self.violations(puzzle, found) else self.solution(puzzle)
         answer = self.write_answer(puzzle, grid)

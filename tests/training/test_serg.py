@@ -20,9 +20,12 @@ from training.serg.__main__ import parse_levels
 from training.serg.skeleton import build_skeleton, choose_states, split_prompt
 
 TASKS = helix_gym.task_names()
-# Searching tasks whose solvers back up often enough at levels 3-5 (>= 30% of traces with a dead end and a
-# backtrack); see test_dead_end_share for the measured shares and why the other searching tasks fall short.
-BACKTRACKING = ("CryptoMath", "Maze", "Sokoban", "TwentyFourPoints", "WordLadder", "WordSearch")
+# Searching tasks, every one held to >= 30% of traces with a dead end and a backtrack at levels 3-5 (see
+# test_dead_end_share for the measured shares and for the searching tasks still below).
+BACKTRACKING = ("Aquarium", "Binairo", "Bridges", "Calcudoku", "CryptoMath", "Eulero", "Futoshiki",
+                "HamiltonianCycle", "HamiltonianPath", "Hitori", "Kukurasu", "Maze", "Nonogram", "Shingoki",
+                "Skyscrapers", "SlidingPuzzle", "Snake", "Sokoban", "Sudoku", "Tapa", "TwentyFourPoints",
+                "WordLadder", "WordSearch")
 
 
 def files(folder: Path) -> dict[str, bytes]:
@@ -106,20 +109,32 @@ def test_long_searches_are_summarised_not_dropped():
 
 
 def _dead_end_notes_in_text(events, text: str) -> bool:
+    """A dead end and a backtrack of the search are narrated in the text (a long search keeps its head and
+    tail and summarises the middle, so not every one of them need be)."""
     flat = text.lower()
-    notes = [e.note.strip().rstrip(".").lower() for e in events if e.kind in ("dead_end", "backtrack") and e.note]
-    return all(n in flat for n in notes)
+
+    def shown(kind: str) -> bool:
+        return any(e.note.strip().rstrip(".").lower() in flat for e in events if e.kind == kind and e.note)
+
+    return shown("dead_end") and shown("backtrack")
 
 
 def test_dead_end_share(record_property):
-    """Share of traces at levels 3-5 with a real dead end and a backtrack, narrated in the skeleton.
+    """Share of traces at levels 3-5 (20 instances a level, --seed 0) with a real dead end and a backtrack,
+    narrated in the skeleton; per level 3/4/5 when this was written:
 
-    Measured with the CLI (20 instances per level, --seed 0), levels 3/4/5: CryptoMath 100/100/100%,
-    TwentyFourPoints 95/90/100%, Sokoban 90/100/100%, Maze 85/100/95%, WordLadder 80/80/85%, WordSearch
-    80/75/90%. Below 30%: Sudoku 5/10/20% (the generator's puzzles mostly fall to naked and hidden singles, so the
-    solver rarely has to guess), SlidingPuzzle 10/10/55% (its trace reports IDA* iterations, not the moves it
-    tries: a dead end only when the bound must grow), Skyscrapers 0/0/25% and Futoshiki 0/0/5% (propagation
-    solves them), Nibbles 0% (the nearest-apple planner almost never undoes a route on these open boards)."""
+    CryptoMath 100/100/100%, SlidingPuzzle 100/100/100, Sokoban 90/100/100, TwentyFourPoints 95/90/100, Maze
+    85/100/95, WordSearch 80/75/90, WordLadder 80/80/85, HamiltonianCycle 55/70/95, Hitori 60/55/55, Binairo
+    15/50/50, HamiltonianPath 25/45/60, Tapa 40/35/45, Aquarium 35/30/35, Shingoki 20/40/60: their solvers'
+    own searches. Traced with QuickChecks (propagation alone would solve most of these instances without a
+    guess; see helix_gym.core.csp.QuickChecks): Eulero 30/70/80, Futoshiki 40/60/70, Kukurasu 65/50/55,
+    Skyscrapers 45/45/70, Calcudoku 40/85/80, Nonogram 25/55/70, Snake 40/30/60, Bridges 25/50/45; Sudoku
+    35/50/60 (naked singles before the first guess).
+
+    Still below, left for a later change: GraphIsomorphism 10/30/0 (half the instances are a No proved by
+    colour refinement, without search), Numbrix 0/0/15, Kakuro and Campsite 0 (deduction alone, even with
+    the quick checks), Nibbles 0 (the nearest-apple planner almost never undoes a route on these open boards),
+    Minesweeper (its solver deduces, it does not search)."""
     shares = {}
     for name in BACKTRACKING:
         if name not in TASKS:
@@ -127,7 +142,7 @@ def test_dead_end_share(record_property):
         task = get_task(name)
         hits = n = 0
         for level in (3, 4, 5):
-            for k in range(10):
+            for k in range(20):
                 puzzle = task.generate_seeded(pipeline.instance_seed(0, k), level)
                 events = task.solve_trace(puzzle)
                 sk = build_skeleton(task, puzzle, events)

@@ -37,7 +37,7 @@ import numpy as np
 from PIL import Image
 
 from helix_gym.core import draw
-from helix_gym.core.csp import Csp, Prune
+from helix_gym.core.csp import Csp, Prune, QuickChecks
 from helix_gym.core.errors import InvalidMove, RecordError
 from helix_gym.core.parse import clean_latex, normalize_command
 from helix_gym.core.records import decode_value
@@ -335,6 +335,8 @@ class Bridges(Task):
     name = "Bridges"
     key = "bridges"
     category = "puzzles"
+    # SERG: propagation alone connects most maps without a guess; see QuickChecks
+    trace_quick: ClassVar[QuickChecks | None] = QuickChecks(share=0.5)
     score_function = "bridges_evaluator"
     step_help = (
         "bridge X1 Y1 X2 Y2 K: set the number of bridges between islands (X1,Y1) and (X2,Y2) to K (0, 1 or 2); "
@@ -406,7 +408,8 @@ class Bridges(Task):
         def value(k: int) -> str:
             return f"{k} bridge{'s' if k != 1 else ''}"
 
-        found, search = _model(m).trace(lambda e, k: self._command(m, e, k), lambda e: m.label(e), board, value)
+        found, search = _model(m).trace(lambda e, k: self._command(m, e, k), lambda e: m.label(e), board, value,
+                                        quick=self.trace_quick)
         events += search
         built = found if found is not None and not _judge(m, self._as_bridges(m, found))[0] else self.solution(puzzle)
         events.append(TraceEvent("check", None, "every island has its number of bridges, no two bridges cross, "

@@ -32,7 +32,7 @@ import numpy as np
 from PIL import Image
 
 from helix_gym.core import draw
-from helix_gym.core.csp import Csp, Table
+from helix_gym.core.csp import Csp, QuickChecks, Table
 from helix_gym.core.errors import RecordError
 from helix_gym.core.grid import (
     Board,
@@ -223,6 +223,8 @@ class Calcudoku(GridTask):
     name = "Calcudoku"
     key = "Calcudoku"
     category = "puzzles"
+    # SERG: propagation alone fills most grids; see QuickChecks
+    trace_quick = QuickChecks(share=0.8)
     score_function = "calcudoku_evaluator"
     step_help = (
         "place R C V: write V in the cell at row R, column C (1-based from the top left; `R C V` alone also works)\n"

@@ -35,7 +35,7 @@ import numpy as np
 from PIL import Image
 
 from helix_gym.core import draw
-from helix_gym.core.csp import Csp, mask
+from helix_gym.core.csp import Csp, QuickChecks, mask
 from helix_gym.core.errors import InvalidMove, RecordError
 from helix_gym.core.grid import Board, GridTask, parse_grid
 from helix_gym.core.parse import clean_latex, normalize_command
@@ -224,6 +224,8 @@ class Eulero(GridTask):
     name = "Eulero"
     key = "eulero"
     category = "puzzles"
+    # SERG: propagation alone fills most grids; see QuickChecks
+    trace_quick = QuickChecks(share=0.5)
     score_function = "eulero_evaluator"
     step_help = (
         "place R C XN: write the pair XN (a letter and a number, e.g. B1) in the empty cell at row R, column C "

@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from helix_gym.core import draw
-from helix_gym.core.csp import Csp
+from helix_gym.core.csp import Csp, QuickChecks
 from helix_gym.core.errors import RecordError
 from helix_gym.core.grid import (
     Board,
@@ -106,6 +106,8 @@ class Futoshiki(GridTask):
     name = "Futoshiki"
     key = "futoshiki"
     category = "puzzles"
+    # SERG: propagation alone fills most grids; see QuickChecks
+    trace_quick = QuickChecks(share=0.8)
     score_function = "futoshiki_evaluator"
     step_help = (
         "place R C V: write V in the empty cell at row R, column C (0-based from the top left; `R C V` alone "

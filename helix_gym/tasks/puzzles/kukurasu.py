@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from helix_gym.core import draw
-from helix_gym.core.csp import Csp, Table
+from helix_gym.core.csp import Csp, QuickChecks, Table
 from helix_gym.core.errors import RecordError
 from helix_gym.core.grid import Board, GridTask, bad_values, list_text, parse_grid, to_rows
 from helix_gym.core.records import decode_value
@@ -89,6 +89,8 @@ class Kukurasu(GridTask):
     name = "Kukurasu"
     key = "Kukurasu"
     category = "puzzles"
+    # SERG: the weighted sums propagate to the solution without a guess; see QuickChecks
+    trace_quick = QuickChecks(share=0.5)
     score_function = "kukurasu_evaluator"
     step_help = (
         "fill R C: make the cell at row R, column C black (1-based from the top left)\n"

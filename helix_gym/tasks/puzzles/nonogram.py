@@ -27,7 +27,7 @@ import numpy as np
 from PIL import Image
 
 from helix_gym.core import draw
-from helix_gym.core.csp import Csp, Table
+from helix_gym.core.csp import Csp, QuickChecks, Table
 from helix_gym.core.errors import InvalidMove, RecordError
 from helix_gym.core.grid import AnswerError, Board, GridTask, bad_values, to_rows
 from helix_gym.core.parse import clean_latex
@@ -194,6 +194,8 @@ class Nonogram(GridTask):
     name = "Nonogram"
     key = "nonogram"
     category = "puzzles"
+    # SERG: these sizes are line-solvable, so a full line solver never guesses; see QuickChecks
+    trace_quick = QuickChecks(share=0.5)
     score_function = "nonogram_evaluator"
     step_help = (
         "fill R C: fill the cell at row R, column C (1-based from the top left; `R C` alone also fills)\n"

@@ -20,13 +20,13 @@ import json
 import re
 from collections.abc import Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from PIL import Image
 
 from helix_gym.core import draw
-from helix_gym.core.csp import Csp, Prune, SearchBudgetExceeded, Table
+from helix_gym.core.csp import Csp, Prune, QuickChecks, SearchBudgetExceeded, Table
 from helix_gym.core.errors import InvalidMove, RecordError
 from helix_gym.core.grid import MAX_ANSWER_CHARS, AnswerError
 from helix_gym.core.parse import clean_latex, normalize_command
@@ -475,6 +475,7 @@ class Shingoki(Task):
     name = "Shingoki"
     key = "shingoki"
     category = "puzzles"
+    trace_quick: ClassVar[QuickChecks | None] = None  # the traced search's checks before its first hypothesis
     score_function = "shingoki_evaluator"
     step_help = (
         "line R1 C1 R2 C2: draw the segment between neighbouring points (R1,C1) and (R2,C2) (0-based from the "
@@ -552,7 +553,7 @@ class Shingoki(Task):
             return self.state_text(puzzle, tuple(1 if v == ON else 0 for v in values[:2 * n * n]))
 
         found, search = self.build_csp(puzzle).trace(move, lambda e: "the segment " + segment_text(n, e), board,
-                                                     lambda v: "drawn" if v == ON else "empty")
+                                                     lambda v: "drawn" if v == ON else "empty", quick=self.trace_quick)
         events += search
         answer = self.solve(puzzle)
         if found is not None:

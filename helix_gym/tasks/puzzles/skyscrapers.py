@@ -27,7 +27,7 @@ import numpy as np
 from PIL import Image
 
 from helix_gym.core import draw
-from helix_gym.core.csp import Csp, Table
+from helix_gym.core.csp import Csp, QuickChecks, Table
 from helix_gym.core.errors import RecordError
 from helix_gym.core.grid import (
     Board,
@@ -116,6 +116,8 @@ class Skyscrapers(GridTask):
     name = "Skyscrapers"
     key = "Skyscrapers"
     category = "puzzles"
+    # SERG: clue tables with candidate lists solve most grids outright; see QuickChecks
+    trace_quick = QuickChecks(pencil=False)
     score_function = "skyscrapers_evaluator"
     step_help = (
         "place R C V: build height V on the empty cell at row R, column C (1-based from the top left; `R C V` "

@@ -35,7 +35,7 @@ import numpy as np
 from PIL import Image
 
 from helix_gym.core import draw
-from helix_gym.core.csp import Csp, Prune, Table
+from helix_gym.core.csp import Csp, Prune, QuickChecks, Table
 from helix_gym.core.errors import InvalidMove, RecordError
 from helix_gym.core.parse import DIRECTION_WORDS, clean_latex, normalize_command, parse_ints
 from helix_gym.core.records import decode_value
@@ -359,6 +359,8 @@ class Snake(Task):
     name = "Snake"
     key = "snake"
     category = "puzzles"
+    # SERG: propagation alone finds most snakes; see QuickChecks
+    trace_quick: ClassVar[QuickChecks | None] = QuickChecks(share=0.67)
     score_function = "snake_evaluator"
     step_help = (
         "up | down | left | right: grow the snake from its head (it starts on S) into the next cell that way "
@@ -418,7 +420,7 @@ class Snake(Task):
             return "snake" if v else "empty"
 
         found, search = _model(d).trace(lambda i, v: None, cell_name, lambda vals: self._board_text(puzzle, vals),
-                                        value)
+                                        value, quick=self.trace_quick)
         events += search
         cells = self._path(puzzle)
         if found is not None:

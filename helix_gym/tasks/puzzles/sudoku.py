@@ -195,8 +195,9 @@ def _candidates(grid: list[int], cell: int) -> int:
     return FULL & ~used
 
 
-def _next_deduction(grid: list[int]) -> tuple[str, int, int, str]:
-    """The first forced step: ("dead", ..., rule) on a contradiction, ("set", cell, digit, why), or ("none", ...)."""
+def _next_deduction(grid: list[int], hidden: bool = True) -> tuple[str, int, int, str]:
+    """The first forced step: ("dead", ..., rule) on a contradiction, ("set", cell, digit, why), or ("none", ...).
+    Naked singles first, then (with `hidden`) hidden singles."""
     cands = {i: _candidates(grid, i) for i in range(CELLS) if not grid[i]}
     for cell, m in cands.items():
         if m == 0:
@@ -204,6 +205,8 @@ def _next_deduction(grid: list[int]) -> tuple[str, int, int, str]:
     for cell, m in cands.items():
         if POP[m] == 1:
             return "set", cell, DIGIT[m], f"cell {_where(cell)} can only hold {DIGIT[m]}"
+    if not hidden:
+        return "none", -1, 0, ""
     for kind, u, cells in UNITS:
         placed = {grid[j] for j in cells if grid[j]}
         for d in range(1, 10):
@@ -221,11 +224,15 @@ def _grid_text(grid: list[int] | tuple[int, ...]) -> str:
     return "\n".join(" ".join(str(v) if v else "." for v in grid[r * N:(r + 1) * N]) for r in range(N))
 
 
-def _trace(grid: list[int], events: list[TraceEvent]) -> list[int] | None:
-    """Singles until stuck, then guess on the cell with fewest candidates; events record every step."""
+def _trace(grid: list[int], events: list[TraceEvent], quick: bool = False) -> list[int] | None:
+    """Singles until stuck, then guess on the cell with fewest candidates; events record every step.
+
+    `quick` (the root of a trace): naked singles only before the first guess, the way a person fills the cells
+    with one candidate before hunting for hidden singles; most generated grids fall to singles alone, so a
+    trace that used every single at once would show no search. Below the guess, every single counts."""
     grid = grid[:]
     while True:
-        kind, cell, digit, why = _next_deduction(grid)
+        kind, cell, digit, why = _next_deduction(grid, hidden=not quick)
         if kind == "dead":
             events.append(TraceEvent("dead_end", None, why))
             return None
@@ -241,8 +248,9 @@ def _trace(grid: list[int], events: list[TraceEvent]) -> list[int] | None:
     for digit in options:
         trial = grid[:]
         trial[cell] = digit
+        lead = "no cell has a single candidate left" if quick else "no single left"
         events.append(TraceEvent("try", f"place {ROW[cell] + 1} {COL[cell] + 1} {digit}",
-                                 f"no single left; cell {_where(cell)} has candidates "
+                                 f"{lead}; cell {_where(cell)} has candidates "
                                  f"{', '.join(map(str, options))}: try {digit}", _grid_text(trial)))
         solved = _trace(trial, events)
         if solved is not None:
@@ -358,7 +366,7 @@ class Sudoku(Task):
         blanks = CELLS - sum(map(bool, givens))
         events = [TraceEvent("read", None, f"9x9 Sudoku with {CELLS - blanks} givens and {blanks} empty cells; "
                              "each row, column and 3x3 box needs 1-9 once", _grid_text(givens))]
-        solved = _trace(givens, events)
+        solved = _trace(givens, events, quick=True)
         if solved is None:  # cannot happen for a valid instance; fall back to the stored solution
             solved = [v for row in puzzle.data["solution"] for v in row]
         answer = " ".join(map(str, solved))
