@@ -188,7 +188,7 @@ class Skyscrapers(GridTask):
         n = puzzle.data["n"]
         clues = sum(1 for side in SIDES for k in puzzle.data[side] if k)
         givens = sum(self.board(puzzle).fixed)
-        extra = f" and {givens} given heights" if givens else ""
+        extra = f" and {givens} given height{'s' if givens != 1 else ''}" if givens else ""
         return (f"{n}x{n} Skyscrapers with {clues} view clues{extra}; every row and column holds the heights 1-{n} "
                 "once and each clue counts the buildings seen from its side")
 

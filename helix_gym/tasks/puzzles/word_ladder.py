@@ -48,6 +48,10 @@ def _steps_allowed(level: int) -> tuple[int, int, int]:
     return LADDER.get(level, LADDER[min(max(level, 1), 5)])
 
 
+def _letters(n: int) -> str:
+    return f"{n} letter" if n == 1 else f"{n} letters"
+
+
 def _diff(a: str, b: str) -> int:
     return sum(x != y for x, y in zip(a, b)) + abs(len(a) - len(b))
 
@@ -183,7 +187,7 @@ class WordLadder(Task):
         data = puzzle.data
         start, target, top = data["start"], data["target"], data["max_steps"]
         events = [TraceEvent("read", None, f"ladder from {start!r} to {target!r} in at most {top} steps; "
-                             f"{_diff(start, target)} letters differ", self._ladder_text([start]))]
+                             f"{_letters(_diff(start, target))} differ", self._ladder_text([start]))]
         ladder = self._trace_search(data, events)
         if ladder is None:  # the search gave up: take the breadth-first ladder
             ladder = list(data["solution"])
@@ -219,7 +223,7 @@ class WordLadder(Task):
             tries += 1
             ladder.append(w)
             best_depth[w] = len(ladder) - 1
-            events.append(TraceEvent("try", f"word {w}", f"{ladder[-2]!r} -> {w!r}: {_diff(w, target)} letters from "
+            events.append(TraceEvent("try", f"word {w}", f"{ladder[-2]!r} -> {w!r}: {_letters(_diff(w, target))} from "
                                      f"{target!r}", self._ladder_text(ladder)))
             options.append(self._children(ladder, target, top, common, best_depth))
         return ladder
