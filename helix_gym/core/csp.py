@@ -129,11 +129,13 @@ class QuickChecks:
     for the most constrained cell and follow it with every rule, down to a contradiction (a dead end and a
     backtrack) or the solution. `share`: a rule is checked only while at most that share of its cells (and
     at least one) is open. `pencil=False`: a rule reads only the values already placed, never the candidates
-    other rules have struck (no pencil marks carried from rule to rule). Below the first hypothesis the search
-    is the solver's ordinary one."""
+    other rules have struck (no pencil marks carried from rule to rule). `skip`: names of rules left out of the
+    quick checks altogether (a rule that needs the whole grid in view, such as Numbrix's neighbour chain).
+    Below the first hypothesis the search is the solver's ordinary one."""
 
     share: float = 1.0
     pencil: bool = True
+    skip: tuple[str, ...] = ()
 
 
 @dataclass
@@ -495,7 +497,8 @@ class Csp:
             queued[k] = False
             scope = scopes[k]
             before = [dom[v] for v in scope]
-            if quick is not None and sum(1 for d in before if d & (d - 1)) > max(1, quick.share * len(scope)):
+            if quick is not None and (sum(1 for d in before if d & (d - 1)) > max(1, quick.share * len(scope))
+                                      or self.names[k] in quick.skip):
                 continue
             if quick is not None and not quick.pencil:  # the rule reads placed values, not other rules' marks
                 seen = dom[:]

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import itertools
 import json
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -129,13 +128,12 @@ def test_generated_graph_shape(level):
         assert TASK.has_walk(p) == (not graphs.odd_nodes(n, d["edges"]))
 
 
-def test_answer_split_edge_counts_and_speed():
-    yes, start = 0, time.perf_counter()
+def test_answer_split_and_edge_counts():
+    yes = 0
     for p in puzzles([5], range(200)):
         yes += TASK.has_walk(p)
         assert 25 <= len(p.data["edges"]) <= 55
-    assert 130 <= yes <= 170  # 75% yes
-    assert time.perf_counter() - start < 2.0  # parity repair: no rejection loop (officially ~5 s per instance)
+    assert 130 <= yes <= 170  # 75% yes (parity repair, no rejection loop: its speed is in helix_gym.bench)
 
 
 # ---- solver and play -------------------------------------------------------------------------------------

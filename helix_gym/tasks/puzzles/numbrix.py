@@ -30,7 +30,7 @@ import numpy as np
 from PIL import Image
 
 from helix_gym.core import draw
-from helix_gym.core.csp import Csp
+from helix_gym.core.csp import Csp, QuickChecks
 from helix_gym.core.errors import InvalidMove, RecordError
 from helix_gym.core.grid import AnswerError, Board, GridTask, changed_givens, parse_grid, to_rows
 from helix_gym.core.parse import clean_latex
@@ -87,19 +87,24 @@ def _distance(a: int, b: int, n: int) -> int:
 
 
 # ---- the model -------------------------------------------------------------------------------------------
-def _model(n: int, givens: Sequence[int], top: int) -> Csp:
+CHAIN_RULE = "consecutive numbers are orthogonal neighbours"
+DISTANCE_RULE = "the distances to the givens (k steps from a given g: g ± k, g ± (k + 2), ...)"
+
+
+def _model(n: int, givens: Sequence[int], top: int, narrated: bool = False) -> Csp:
     """The rules as a Csp over the cells: value 0 = not on the path (only when top < n*n), else 1..top.
 
     Domains start cut down by every given: a cell at distance d from a given g can only hold values v with
-    |v - g| >= d and of the same parity as g + d (the grid is a chessboard: each step changes colour)."""
+    |v - g| >= d and of the same parity as g + d (the grid is a chessboard: each step changes colour).
+    `narrated` (solve_trace) makes that cut a rule of its own, so the trace says which cells it settles."""
     size = n * n
     values = ((1 << (top + 1)) - 1) & ~1
     empty_ok = top < size
     placed = [(i, g) for i, g in enumerate(givens) if g]
-    domains = []
+    cut = []
     for i in range(size):
         if givens[i]:
-            domains.append(1 << givens[i])
+            cut.append(1 << givens[i])
             continue
         dom = values
         for j, g in placed:
@@ -107,11 +112,29 @@ def _model(n: int, givens: Sequence[int], top: int) -> Csp:
             near = ((1 << (g + d)) - 1) & ~((1 << max(0, g - d + 1)) - 1)  # |v - g| < d
             parity = _PARITY[(g + d) % 2]
             dom &= ~near & parity
-        domains.append(dom | (1 if empty_ok else 0))
-    csp = Csp(domains)
+        cut.append(dom | (1 if empty_ok else 0))
+    if not narrated:
+        csp = Csp(cut)
+    else:
+        csp = Csp([g_bit if givens[i] else values | (1 if empty_ok else 0) for i, g_bit in enumerate(cut)])
+        csp.add(range(size), _within(cut), DISTANCE_RULE)
     csp.all_different(range(size), "each number is used exactly once", free=(0,), cover=range(1, top + 1))
-    csp.add(range(size), _chain(n, top), "consecutive numbers are orthogonal neighbours")
+    csp.add(range(size), _chain(n, top), CHAIN_RULE)
     return csp
+
+
+def _within(cut: Sequence[int]):
+    """Every cell keeps only the values its distances to the givens allow (a fixed mask per cell)."""
+
+    def prune(dom: list[int]) -> bool:
+        for i, m in enumerate(cut):
+            d = dom[i] & m
+            if not d:
+                return False
+            dom[i] = d
+        return True
+
+    return prune
 
 
 _PARITY = (sum(1 << v for v in range(0, 160, 2)), sum(1 << v for v in range(1, 160, 2)))
@@ -151,6 +174,9 @@ class Numbrix(GridTask):
     name = "Numbrix"
     key = "numbrix"
     category = "puzzles"
+    # SERG: propagation alone fills most grids. The quick checks are the distances to the givens and each number
+    # once; the neighbour chain, which follows the path through the whole grid, comes with a hypothesis
+    trace_quick = QuickChecks(skip=(CHAIN_RULE,))
     score_function = "numbrix_evaluator"
     step_help = (
         "place R C N: write the number N into the empty cell at row R, column C (1-based from the top left; "
@@ -277,7 +303,7 @@ class Numbrix(GridTask):
         return _bars(grid, puzzle.data["n"])
 
     def build_csp(self, puzzle: Puzzle) -> Csp:
-        return _model(puzzle.data["n"], self.board(puzzle).start, max(self.board(puzzle).start))
+        return _model(puzzle.data["n"], self.board(puzzle).start, max(self.board(puzzle).start), narrated=True)
 
     def trace_intro(self, puzzle: Puzzle) -> str:
         n, top = puzzle.data["n"], self.top(puzzle)
