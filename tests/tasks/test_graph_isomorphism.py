@@ -88,8 +88,12 @@ def test_same_degrees_not_isomorphic():
         verdict = TASK.verify(p, arrows(perm))
         assert not verdict.correct and any("edge" in v for v in verdict.violations)
     trace = TASK.solve_trace(p)
+    kinds = [e.kind for e in trace]
     assert trace[-1].move == "No"
-    assert any("round 1" in e.note for e in trace if e.kind == "deduce")  # one refinement round tells them apart
+    # the trace pairs nodes of equal degree until every choice fails, then one refinement round confirms it
+    assert {"dead_end", "backtrack"} <= set(kinds) and kinds.index("dead_end") < kinds.index("check")
+    assert any("round 1" in e.note for e in trace if e.kind == "check")
+    assert any("Every choice fails" in e.note for e in trace)
 
 
 def test_refinement_alike_pair_needs_the_search():
@@ -103,6 +107,17 @@ def test_refinement_alike_pair_needs_the_search():
     dead = [e.note for e in trace if e.kind == "dead_end"]
     assert all("no partner left" in note for note in dead)
     assert any("is not an edge of" in note for note in dead)
+
+
+def test_the_trace_search_uses_degree_classes_and_stays_exact():
+    """The trace's search pairs nodes by degree only (refinement comes last, as a cross-check); the answer it
+    reaches is the exact one for every instance, and every No it proves by search."""
+    for level in LEVELS:
+        for p in puzzles([level]):
+            trace = TASK.solve_trace(p)
+            assert trace[-1].move == ("Yes" if p.data["isomorphic"] else "No")
+            if not p.data["isomorphic"] and any("equal." in e.note for e in trace):
+                assert "dead_end" in [e.kind for e in trace]
 
 
 def test_dead_end_names_the_broken_edge():

@@ -23,9 +23,9 @@ TASKS = helix_gym.task_names()
 # Searching tasks, every one held to >= 30% of traces with a dead end and a backtrack at levels 3-5 (see
 # test_dead_end_share for the measured shares and for the searching tasks still below).
 BACKTRACKING = ("Aquarium", "Binairo", "Bridges", "Calcudoku", "CryptoMath", "Eulero", "Futoshiki",
-                "HamiltonianCycle", "HamiltonianPath", "Hitori", "Kukurasu", "Maze", "Nonogram", "Shingoki",
-                "Skyscrapers", "SlidingPuzzle", "Snake", "Sokoban", "Sudoku", "Tapa", "TwentyFourPoints",
-                "WordLadder", "WordSearch")
+                "GraphIsomorphism", "HamiltonianCycle", "HamiltonianPath", "Hitori", "Kukurasu", "Maze", "Nonogram",
+                "Numbrix", "Shingoki", "Skyscrapers", "SlidingPuzzle", "Snake", "Sokoban", "Sudoku", "Tapa",
+                "TwentyFourPoints", "WordLadder", "WordSearch")
 
 
 def files(folder: Path) -> dict[str, bytes]:

@@ -34,6 +34,7 @@ from helix_gym.core.parse import clean_latex, normalize_command, parse_number, s
 from helix_gym.core.records import int_list_from_record
 from helix_gym.core.registry import register_task
 from helix_gym.core.task import Puzzle, Task, TraceEvent, Verdict
+from helix_gym.core.wording import counted
 
 # level -> (fewest bars, most bars, highest height); heights start at 1 (spec A3/A4 ladder)
 LADDER: dict[int, tuple[int, int, int]] = {1: (5, 10, 20), 2: (10, 20, 40), 3: (20, 30, 60), 4: (30, 40, 80),
@@ -164,10 +165,6 @@ def rough_terrain(rng: np.random.Generator, n: int, high: int) -> list[int]:
 def layout(terrain: Sequence[int], size: int) -> SeriesChart:
     """Nearly touching bars, a tag line above the labels for the step-mode H/V marks, two caption lines."""
     return SeriesChart(terrain, size, gap=0.04, captions=2, tags=1)
-
-
-def _plural(k: int, word: str) -> str:
-    return f"{k} {word}" if k == 1 else f"{k} {word}s"
 
 
 # ---- the task ------------------------------------------------------------------------------------------
@@ -352,7 +349,7 @@ class CountHillsAndValleys(Task):
         chart.index_labels(pen)
         if state is not None:
             hills = sum(label == HILL for _, _, label in state)
-            chart.caption(pen, 1, f"marked: {_plural(hills, 'hill')} (H), {_plural(len(state) - hills, 'valley')} "
+            chart.caption(pen, 1, f"marked: {counted(hills, 'hill')} (H), {counted(len(state) - hills, 'valley')} "
                                   "(V)", draw.ENTERED)
             for a, b, label in state:
                 for i in range(a, b + 1):

@@ -34,6 +34,7 @@ from helix_gym.core.errors import InvalidMove, RecordError
 from helix_gym.core.parse import DIRECTION_WORDS, normalize_command, parse_moves
 from helix_gym.core.registry import register_task
 from helix_gym.core.task import Puzzle, Task, TraceEvent, Verdict
+from helix_gym.core.wording import counted
 
 DIRS = ("up", "down", "left", "right")
 _INDEX = {d: k for k, d in enumerate(DIRS)}
@@ -689,10 +690,6 @@ def _parse_grid(raw: Any) -> list[str]:
     return lines
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}es" if word.endswith(("x", "sh", "s")) else f"{n} {word}s"
-
-
 # ---- the task ----------------------------------------------------------------------------------------------
 @register_task
 class Sokoban(Task):
@@ -735,15 +732,17 @@ class Sokoban(Task):
         events = [
             TraceEvent("read", note=(
                 f"{board.rows}x{board.cols} grid; player at {board.name(board.player)}; "
-                f"{_plural(len(start_boxes), 'box')} at {board.names(start_boxes)}; "
+                f"{counted(len(start_boxes), 'box')} at {board.names(start_boxes)}; "
                 f"goals at {board.names(board.goals)}"), state_text=board.text(board.player, start_boxes)),
             TraceEvent("deduce", note=(
                 f"dead squares (a box pushed there can never reach a goal): {board.names(dead[:24])}"
                 + (f" and {len(dead) - 24} more" if len(dead) > 24 else "") if dead
                 else "no dead squares: from every floor cell some goal can be reached by pushes")),
             TraceEvent("deduce", note=(
-                f"matching each box to its own goal by push distance, at least {board.estimate(start_boxes)} "
-                "pushes are needed; search positions by moves made + pushes still needed, cheapest first")),
+                f"matching each box to its own goal by push distance, at least "
+                f"{counted(board.estimate(start_boxes), 'push')} {'is' if board.estimate(start_boxes) == 1 else 'are'} "
+                "needed; search positions by moves made + pushes "
+                "still needed, cheapest first")),
         ]
         log: list = []
         plan = _search(board, board.player, start_boxes, SOLVE_CAP, log)
@@ -756,7 +755,7 @@ class Sokoban(Task):
             answer = " ".join(moves)
             pushes = "; ".join(f"{board.name(b)} {DIRS[k]}" for b, k in plan)
             events.append(TraceEvent("deduce", note=(
-                f"all boxes on goals after {_plural(len(plan), 'push')} and {len(moves)} moves; "
+                f"all boxes on goals after {counted(len(plan), 'push')} and {len(moves)} moves; "
                 f"the pushes (box cell, direction): {pushes}")))
         verdict = self.verify(puzzle, answer)
         events.append(TraceEvent("check", note=(
@@ -789,7 +788,7 @@ class Sokoban(Task):
                 prev, b, k = via
                 depth[key] = depth[prev] + 1
                 if prev != last:
-                    where = (f"the position after {_plural(depth[prev], 'push')}" if depth[prev]
+                    where = (f"the position after {counted(depth[prev], 'push')}" if depth[prev]
                              else "the start position")
                     emit(TraceEvent("backtrack", note=(
                         f"that line now looks costlier; go back to {where} (player at {board.name(prev[0])}, "

@@ -31,6 +31,7 @@ from helix_gym.core.graph_draw import GraphPicture
 from helix_gym.core.parse import NO_PHRASE, clean_latex, normalize_command, says_no
 from helix_gym.core.records import decode_value
 from helix_gym.core.task import Puzzle, TraceEvent, Verdict
+from helix_gym.core.wording import counted
 from helix_gym.tasks.graphs._walk import WalkClicks
 
 P = 0.2  # edge probability of both official generators
@@ -512,12 +513,8 @@ class HamiltonianTask(WalkClicks):
 
 
 # ---- shared helpers ------------------------------------------------------------------------------------------
-def _plural(k: int, word: str) -> str:
-    return f"{k} {word}" if k == 1 else f"{k} {word}s"
-
-
 def _count(result: Search) -> str:
-    return f"{_plural(result.tries, 'step')} tried, {_plural(result.dead_ends, 'dead end')}"
+    return f"{counted(result.tries, 'step')} tried, {counted(result.dead_ends, 'dead end')}"
 
 
 def _edge_key(data: dict[str, Any]) -> tuple[tuple[int, int], ...]:

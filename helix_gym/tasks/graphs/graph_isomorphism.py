@@ -55,6 +55,7 @@ from helix_gym.core.graph_draw import GraphPicture
 from helix_gym.core.parse import clean_latex, normalize_command
 from helix_gym.core.registry import register_task
 from helix_gym.core.task import Puzzle, Task, TraceEvent, Verdict
+from helix_gym.core.wording import counted
 
 NODES = {1: 6, 2: 7, 3: 8, 4: 9, 5: 10}
 # G1 base shapes per level: chains and cycles have no partner with their degree sequence, so they come only
@@ -395,18 +396,22 @@ class IsoSearch:
     adjacency to every placed node matches (u-w an edge iff partner(u)-partner(w) is one). A node left without
     options is a dead end (the verdict names the edge it would break); otherwise the node with the fewest
     options is placed next, trying each in turn. With `events` it records the real tries, forced placements,
-    dead ends and backtracks."""
+    dead ends and backtracks. `depth` stops at that refinement round (0: degree classes), as solve_trace does:
+    the search then does the work the later rounds would have done, and shows it."""
 
-    def __init__(self, adj1: list[set[int]], adj2: list[set[int]], events: list[TraceEvent] | None = None) -> None:
+    def __init__(self, adj1: list[set[int]], adj2: list[set[int]], events: list[TraceEvent] | None = None,
+                 depth: int | None = None) -> None:
         self.adj1, self.adj2, self.events = adj1, adj2, events
         self.n = len(adj1)
         self.rounds = refine(adj1, adj2)
-        self.colour1, self.colour2 = self.rounds[-1]
+        self.used_rounds = self.rounds if depth is None else self.rounds[:depth + 1]
+        self.colour1, self.colour2 = self.used_rounds[-1]
+        self.kind = "degree" if len(self.used_rounds) == 1 else "class"  # what the trace calls a colour
         self.tries = self.dead_ends = self.backtracks = 0
 
     def run(self) -> list[int] | None:
         """A G1 -> G2 isomorphism as a list indexed by G1 node, or None."""
-        if first_split(self.rounds) is not None:
+        if first_split(self.used_rounds) is not None:
             return None
         mapping = [-1] * self.n
         return list(mapping) if self._extend(mapping, [False] * self.n) else None
@@ -457,7 +462,7 @@ class IsoSearch:
     def _note_try(self, u: int, v: int, opts: list[int], mapping: list[int]) -> None:
         if len(opts) > 1:
             kind, why = "try", (f"node {u} of G1 has the fewest options ({', '.join(map(str, opts))}: free, of its "
-                                f"class and consistent with the pairs so far); try {v}")
+                                f"{self.kind} and consistent with the pairs so far); try {v}")
         else:
             kind, why = "deduce", f"node {v} is the only G2 node left that fits node {u} of G1"
         self.events.append(TraceEvent(kind, move=f"map {u} {v}", note=f"Pair {u}->{v}: {why}.",
@@ -468,7 +473,7 @@ class IsoSearch:
         same = [v for v in range(self.n) if self.colour2[v] == self.colour1[u]]
         free = [v for v in same if not used[v]]
         if not free:
-            note = f"every G2 node of node {u}'s class ({', '.join(map(str, same))}) is taken"
+            note = f"every G2 node of node {u}'s {self.kind} ({', '.join(map(str, same))}) is taken"
         else:
             v = free[0]
             w, x = self.clash(u, v, mapping)
@@ -643,37 +648,38 @@ class GraphIsomorphism(Task):
             events.append(TraceEvent("deduce", note=(
                 f"The edge counts differ ({len(e1)} against {len(e2)}), so no pairing can map edges onto edges.")))
             return self._finish(events, "No")
-        search = IsoSearch(adj1, adj2, events)
+        # A person compares degrees, then pairs nodes of equal degree and lets the edges decide: the search shows
+        # the work that further colour refinement would do silently; refinement then confirms a No.
+        search = IsoSearch(adj1, adj2, events, depth=0)
         deg1, deg2 = sorted(map(len, adj1), reverse=True), sorted(map(len, adj2), reverse=True)
         events.append(TraceEvent("deduce", note=(
             f"Degree sequences: G1 {deg1}, G2 {deg2}" + (", equal." if deg1 == deg2 else
                                                          "; they differ, and a pairing keeps every degree."))))
-        split = first_split(search.rounds)
-        if len(search.rounds) == 1 and split is None:
-            events.append(TraceEvent("deduce", note=(
-                "Refine by neighbourhoods: classing nodes by their degree and their neighbours' degrees splits "
-                "nothing further.")))
-        for r in range(1, len(search.rounds)):
-            if split is not None and split[0] < r:
-                break
-            events.append(self._round_event(search, r, split))
-        if split is not None:
+        if deg1 != deg2:
             return self._finish(events, "No")
-        classes = {}
+        classes: dict[int, tuple[list[int], list[int]]] = {}
         for u in range(n):
             classes.setdefault(search.colour1[u], ([], []))[0].append(u)
         for v in range(n):
             classes[search.colour2[v]][1].append(v)
         events.append(TraceEvent("deduce", note=(
-            "Only nodes of the same class can be paired: " + "; ".join(
-                f"G1 {{{', '.join(map(str, a))}}} with G2 {{{', '.join(map(str, b))}}}"
-                for a, b in classes.values()) + ". Search: place the G1 node with the fewest options next; "
-            "backtrack when some node has none.")))
+            "Only nodes of the same degree can be paired: " + "; ".join(
+                f"degree {d}: G1 {{{', '.join(map(str, a))}}} with G2 {{{', '.join(map(str, b))}}}"
+                for d, (a, b) in sorted(classes.items(), reverse=True)) + ". Search: place the G1 node with the "
+            "fewest options next (free, of its degree, and keeping every edge and non-edge among the pairs so "
+            "far); backtrack when some node has none.")))
         mapping = search.run()
         if mapping is None:
             events.append(TraceEvent("deduce", note=(
-                f"Every choice fails ({search.tries} tries, {search.dead_ends} dead ends, {search.backtracks} "
-                "backtracks): no pairing keeps all edges, so the graphs are not isomorphic.")))
+                f"Every choice fails ({counted(search.tries, 'try')}, {counted(search.dead_ends, 'dead end')}"
+                f", {counted(search.backtracks, 'backtrack')}): no pairing keeps all edges, so the graphs are not "
+                "isomorphic.")))
+            split = first_split(search.rounds)
+            cross = self._round_event(search, split[0], split).note if split is not None else ""
+            events.append(TraceEvent("check", note=(
+                "Cross-check: r" + cross[1:] if split is not None else
+                "Cross-check: the search tried every pairing of equal degrees that keeps the edges so far, so "
+                "none is left untried.")))
             return self._finish(events, "No")
         images = ", ".join(f"{u}-{w}->{mapping[u]}-{mapping[w]}" for u, w in e1)
         events.append(TraceEvent("check", note=(
