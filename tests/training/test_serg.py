@@ -21,11 +21,18 @@ from training.serg.skeleton import build_skeleton, choose_states, split_prompt
 
 TASKS = helix_gym.task_names()
 # Searching tasks, every one held to >= 30% of traces with a dead end and a backtrack at levels 3-5 (see
-# test_dead_end_share for the measured shares and for the searching tasks still below).
+# test_dead_end_share for the measured shares).
 BACKTRACKING = ("Aquarium", "Binairo", "Bridges", "Calcudoku", "CryptoMath", "Eulero", "Futoshiki",
                 "GraphIsomorphism", "HamiltonianCycle", "HamiltonianPath", "Hitori", "Kukurasu", "Maze", "Nonogram",
                 "Numbrix", "Shingoki", "Skyscrapers", "SlidingPuzzle", "Snake", "Sokoban", "Sudoku", "Tapa",
                 "TwentyFourPoints", "WordLadder", "WordSearch")
+# Solvers that compute the answer: their traces explain the computation step by step, with nothing to undo.
+COMPUTED = ("BestTimeToBuyAndSellStock", "ContainerWithMostWater", "CountHillsAndValleys", "EulerianCycle",
+            "EulerianPath", "HIndex", "Hanoi", "LargestRectangleInHistogram", "LongestIncreasingSubsequence",
+            "MaxFlow", "ShortestDistance", "TopologicalSort", "TrappingRainWater")
+# Solvers that would search, on instances that the official ladder (levels 1-5) makes pure deduction; see
+# test_deduced_tasks_need_no_search_at_the_official_levels.
+DEDUCED = ("Campsite", "Kakuro", "Minesweeper", "Nibbles")
 
 
 def files(folder: Path) -> dict[str, bytes]:
@@ -131,10 +138,8 @@ def test_dead_end_share(record_property):
     Skyscrapers 45/45/70, Calcudoku 40/85/80, Nonogram 25/55/70, Snake 40/30/60, Bridges 25/50/45; Sudoku
     35/50/60 (naked singles before the first guess).
 
-    Still below, left for a later change: GraphIsomorphism 10/30/0 (half the instances are a No proved by
-    colour refinement, without search), Numbrix 0/0/15, Kakuro and Campsite 0 (deduction alone, even with
-    the quick checks), Nibbles 0 (the nearest-apple planner almost never undoes a route on these open boards),
-    Minesweeper (its solver deduces, it does not search)."""
+    Numbrix 30/30/60 (QuickChecks without the neighbour chain), GraphIsomorphism 50/75/70 (pairing by degree,
+    refinement as the cross-check)."""
     shares = {}
     for name in BACKTRACKING:
         if name not in TASKS:
@@ -155,6 +160,25 @@ def test_dead_end_share(record_property):
     print("dead-end/backtrack shares at levels 3-5:", shares)
     for name, share in shares.items():
         assert share >= 0.3, (name, share)
+
+
+def test_every_task_is_searching_computed_or_deduced():
+    groups = [set(BACKTRACKING), set(COMPUTED), set(DEDUCED)]
+    assert sum(map(len, groups)) == len(TASKS) and set().union(*groups) == set(TASKS)
+
+
+def test_deduced_tasks_need_no_search_at_the_official_levels():
+    """These four have searching solvers, but the official ladder keeps their instances to deduction at every
+    level: Kakuro's runs are short (most are one or two cells, spec section 12.4), Campsite places 4-5 tents
+    beside at most 10 trees, a Minesweeper board is fully numbered, and Nibbles' snake is 2 cells long with at
+    most 5 apples on a 10x10 board, so eating the nearest apple first never traps it. Not one of these traces
+    backs up; a harder generator that makes one do so moves the task into BACKTRACKING (and its 30% bar)."""
+    for name in DEDUCED:
+        task = get_task(name)
+        for level in (3, 4, 5):
+            for k in range(20):
+                kinds = {e.kind for e in task.solve_trace(task.generate_seeded(pipeline.instance_seed(0, k), level))}
+                assert not kinds & {"dead_end", "backtrack"}, (name, level, k)
 
 
 # ---- the pipeline ---------------------------------------------------------------------------------------
