@@ -237,6 +237,21 @@ def test_quick_checks_skip_the_rules_they_name_until_the_first_hypothesis():
     assert any("(column " in e.note for e in events[kinds.index("try"):])  # every rule after it
 
 
+def test_quick_checks_with_one_sweep_check_each_rule_once_before_the_first_hypothesis():
+    csp, sol = _pinned_latin()
+    found, events = csp.trace(lambda v, x: f"place {v // 6} {v % 6} {x}", lambda v: f"({v // 6},{v % 6})", str,
+                              quick=QuickChecks(sweeps=1))
+    kinds = [e.kind for e in events]
+    assert found == sol and "try" in kinds
+    first = events[kinds.index("try")]
+    assert first.note.startswith("after one sweep over the rules") and "follow it with every rule" in first.note
+    # each rule ran at most once before the hypothesis: its deductions there form one unbroken run
+    rules = [e.note[e.note.index("(") + 1:-1] for e in events[:kinds.index("try")]]
+    runs = [r for k, r in enumerate(rules) if k == 0 or rules[k - 1] != r]
+    assert rules and len(runs) == len(set(runs))
+    assert csp.count_solutions() == 1 and csp.solve() == sol
+
+
 def test_uniqueness_checks_stay_cheap_for_digging():
     """Search effort, not wall time (timings belong to `python -m helix_gym.bench`): propagation keeps a
     loosely pinned 7x7 Latin square's two-solution check to a few dozen tries (about 20 when written)."""

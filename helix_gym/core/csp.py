@@ -136,6 +136,14 @@ class QuickChecks:
     share: float = 1.0
     pencil: bool = True
     skip: tuple[str, ...] = ()
+    sweeps: int | None = None
+
+    @property
+    def lead(self) -> str:
+        """How the first hypothesis opens in the trace."""
+        if self.sweeps is None:
+            return "the quick checks force nothing more"
+        return "after one sweep over the rules" if self.sweeps == 1 else f"after {self.sweeps} sweeps over the rules"
 
 
 @dataclass
@@ -492,14 +500,17 @@ class Csp:
             queued[k] = True
         queue = list(dict.fromkeys(queue))
         queue.reverse()
+        runs = [0] * len(prunes)
         while queue:
             k = queue.pop()
             queued[k] = False
             scope = scopes[k]
             before = [dom[v] for v in scope]
-            if quick is not None and (sum(1 for d in before if d & (d - 1)) > max(1, quick.share * len(scope))
-                                      or self.names[k] in quick.skip):
-                continue
+            if quick is not None:
+                if (sum(1 for d in before if d & (d - 1)) > max(1, quick.share * len(scope))
+                        or self.names[k] in quick.skip or (quick.sweeps is not None and runs[k] >= quick.sweeps)):
+                    continue
+                runs[k] += 1
             if quick is not None and not quick.pencil:  # the rule reads placed values, not other rules' marks
                 seen = dom[:]
                 for v, b in zip(scope, before):
@@ -615,7 +626,7 @@ class Csp:
             tracer.add("dead_end", None, f"contradiction before any choice: {why}")
             return None, tracer.events
         found: list[tuple[int, ...]] = []
-        self._search(dom, found, 1, None, tracer, quick=quick is not None)
+        self._search(dom, found, 1, None, tracer, quick=None if quick is None else quick.lead)
         return (found[0] if found else None), tracer.events
 
     def _most_constrained(self, dom: list[int]) -> int:
@@ -644,12 +655,13 @@ class Csp:
         return best
 
     def _search(self, dom: list[int], found: list[tuple[int, ...]], limit: int, rng: np.random.Generator | None,
-                tracer: _Tracer | None, max_tries: int | None = None, quick: bool = False) -> bool:
-        """Depth-first search below a propagated node; True once `limit` solutions are found. `quick`: the node
-        was propagated with the quick checks only (see `trace`), so each child is propagated with every rule."""
+                tracer: _Tracer | None, max_tries: int | None = None, quick: str | None = None) -> bool:
+        """Depth-first search below a propagated node; True once `limit` solutions are found. `quick` (how the
+        first hypothesis opens): the node was propagated with the quick checks only (see `trace`), so each child
+        is propagated with every rule."""
         if max_tries is not None and self.stats.tries > max_tries:
             raise SearchBudgetExceeded(f"more than {max_tries} search tries")
-        var = self._most_constrained(dom) if quick else self._choose(dom)
+        var = self._most_constrained(dom) if quick is not None else self._choose(dom)
         if var < 0:
             bad = self._holds(dom)
             if bad >= 0:
@@ -661,16 +673,16 @@ class Csp:
         options = list(values_of(dom[var]))
         if rng is not None:
             options = [options[i] for i in rng.permutation(len(options))]
-        watch = list(range(len(self._prunes))) if quick else self._watch[var]
+        watch = list(range(len(self._prunes))) if quick is not None else self._watch[var]
         for val in options:
             child = dom[:]
             child[var] = 1 << val
             self.stats.tries += 1
             if tracer is not None:
                 names = ", ".join(tracer.value(v) for v in values_of(dom[var]))
-                lead = "the quick checks force nothing more" if quick else "no forced step left"
-                tracer.add("try", tracer.move(var, val), f"{lead}; {tracer.cell(var)} can be {names}: "
-                           f"try {tracer.value(val)}" + (" and follow it with every rule" if quick else ""), child)
+                tracer.add("try", tracer.move(var, val), f"{quick or 'no forced step left'}; {tracer.cell(var)} can "
+                           f"be {names}: try {tracer.value(val)}" + (" and follow it with every rule" if quick else ""),
+                           child)
             fail = self._propagate(child, list(watch), tracer)
             if fail >= 0:
                 if tracer is not None:

@@ -134,8 +134,8 @@ def test_dead_end_share(record_property):
     85/100/95, WordSearch 80/75/90, WordLadder 80/80/85, HamiltonianCycle 55/70/95, Hitori 60/55/55, Binairo
     15/50/50, HamiltonianPath 25/45/60, Tapa 40/35/45, Aquarium 35/30/35, Shingoki 20/40/60: their solvers'
     own searches. Traced with QuickChecks (propagation alone would solve most of these instances without a
-    guess; see helix_gym.core.csp.QuickChecks): Eulero 30/70/80, Futoshiki 40/60/70, Kukurasu 65/50/55,
-    Skyscrapers 45/45/70, Calcudoku 40/85/80, Nonogram 25/55/70, Snake 40/30/60, Bridges 25/50/45; Sudoku
+    guess; see helix_gym.core.csp.QuickChecks): Eulero 30/70/80, Futoshiki 40/60/70, Kukurasu 55/40/40,
+    Skyscrapers 45/45/70, Calcudoku 40/85/80, Nonogram 20/50/35, Snake 40/30/60, Bridges 25/50/45; Sudoku
     35/50/60 (naked singles before the first guess).
 
     Numbrix 30/30/60 (QuickChecks without the neighbour chain), GraphIsomorphism 50/75/70 (pairing by degree,

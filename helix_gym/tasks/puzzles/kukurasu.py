@@ -89,8 +89,9 @@ class Kukurasu(GridTask):
     name = "Kukurasu"
     key = "Kukurasu"
     category = "puzzles"
-    # SERG: the weighted sums propagate to the solution without a guess; see QuickChecks
-    trace_quick = QuickChecks(share=0.5)
+    # SERG: the weighted sums propagate to the solution without a guess: one pass over the sums, then a
+    # hypothesis (see QuickChecks)
+    trace_quick = QuickChecks(sweeps=1)
     score_function = "kukurasu_evaluator"
     step_help = (
         "fill R C: make the cell at row R, column C black (1-based from the top left)\n"

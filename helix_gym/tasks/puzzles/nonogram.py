@@ -194,8 +194,9 @@ class Nonogram(GridTask):
     name = "Nonogram"
     key = "nonogram"
     category = "puzzles"
-    # SERG: these sizes are line-solvable, so a full line solver never guesses; see QuickChecks
-    trace_quick = QuickChecks(share=0.5)
+    # SERG: these sizes are line-solvable, so a full line solver never guesses: one pass over the lines, then a
+    # hypothesis (see QuickChecks)
+    trace_quick = QuickChecks(sweeps=1)
     score_function = "nonogram_evaluator"
     step_help = (
         "fill R C: fill the cell at row R, column C (1-based from the top left; `R C` alone also fills)\n"
