@@ -137,6 +137,13 @@ def split_prompt(prompt: str) -> tuple[list[str], list[str]]:
     return rules, legend
 
 
+def _goal(task: Task) -> str:
+    """The answer format as a clause for the templates: no final full stop, and no trailing ellipsis (", ..."
+    would read as a cut-off sentence once a template adds its own stop)."""
+    text = (getattr(task, "answer_help", "") or "").strip()
+    return re.sub(r"[,;]?\s*(?:\.\.\.|…)$", "", text).rstrip(".").rstrip()
+
+
 def _rules_section(w: _Writer, task: Task, puzzle: Puzzle, rules: list[str]) -> list[str]:
     out = [w.pick(T.RULES_OPENERS)]
     n = 0
@@ -147,7 +154,7 @@ def _rules_section(w: _Writer, task: Task, puzzle: Puzzle, rules: list[str]) -> 
             out.append(f"{n}. {body}" if w.bullet is None else w.bullet + body)
         else:
             out.append(line)
-    goal = (getattr(task, "answer_help", "") or "").strip().rstrip(".")
+    goal = _goal(task)
     if goal:
         out.append(w.pick(T.GOAL_LINES, goal=goal))
     return out
@@ -303,7 +310,7 @@ def _check_section(w: _Writer, task: Task, checks: list[TraceEvent], answer: str
         note = _strip_note(e.note or "")
         if note:
             out.append(w.pick(T.CHECK_LINES, note=note))
-    goal = (getattr(task, "answer_help", "") or "").strip().rstrip(".")
+    goal = _goal(task)
     if goal and len(answer) <= 200:
         out.append(w.pick(T.FORMAT_LINES, goal=goal, answer=answer))
     out.append(w.pick(T.CONCLUSIONS, answer=answer))

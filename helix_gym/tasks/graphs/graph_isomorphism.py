@@ -481,7 +481,7 @@ class IsoSearch:
                       else f"{v}-{x} is an edge of G2 but {u}-{w} is not an edge of G1")
             others = "" if len(free) == 1 else f" (and likewise {', '.join(map(str, free[1:]))})"
             note = f"pairing it with {v} breaks an edge: {broken}{others}"
-        self.events.append(TraceEvent("dead_end", note=f"Dead end: node {u} of G1 has no partner left; {note}."))
+        self.events.append(TraceEvent("dead_end", note=f"Node {u} of G1 has no partner left; {note}."))
 
 
 def pairing_text(mapping: list[int] | tuple[int, ...]) -> str:
