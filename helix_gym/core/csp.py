@@ -522,15 +522,21 @@ class Csp:
                     dom[v] = b & seen[v]
             elif not prunes[k](dom):
                 return k
+            shown: list[int] | None = None  # the board as the trace tells it: this rule's placements one by one
             for v, b in zip(scope, before):
                 d = dom[v]
                 if d != b:
                     if not d:
                         return k
                     if tracer is not None and not d & (d - 1):
+                        if shown is None:
+                            shown = dom[:]
+                            for v2, b2 in zip(scope, before):
+                                shown[v2] = b2
+                        shown[v] = d
                         val = value_of(d)
                         tracer.add("deduce", tracer.move(v, val),
-                                   f"{tracer.cell(v)} must be {tracer.value(val)} ({self.names[k]})", dom)
+                                   f"{tracer.cell(v)} must be {tracer.value(val)} ({self.names[k]})", shown)
                     for k2 in watch[v]:
                         if not queued[k2] and k2 != k:
                             queued[k2] = True
