@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import helix_gym
+from helix_gym.core.errors import InvalidMove
 
 TASK_NAMES = helix_gym.task_names()
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "mmhelix-records.jsonl"
@@ -36,3 +39,14 @@ def samples() -> list[dict]:
     if not rows:
         pytest.skip(f"official samples not found at {SAMPLES}")
     return rows
+
+
+def assert_refused(task: Any, puzzle: Any, move: str, state: Any = None) -> InvalidMove:
+    """`task.apply` refuses `move` with InvalidMove and leaves the state (the initial one unless given) as it
+    was; returns the error so a test can look at its reason."""
+    state = task.initial_state(puzzle) if state is None else state
+    before = copy.deepcopy(state)
+    with pytest.raises(InvalidMove) as info:
+        task.apply(puzzle, state, move)
+    assert state == before
+    return info.value

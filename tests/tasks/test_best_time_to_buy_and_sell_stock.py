@@ -17,6 +17,7 @@ from helix_gym.core.charts import LABEL_PAD
 from helix_gym.core.errors import InvalidMove, RecordError
 from helix_gym.core.registry import get_task
 from helix_gym.tasks.algorithms import best_time_to_buy_and_sell_stock as bt
+from tests.conftest import assert_refused
 
 TASK = get_task("BestTimeToBuyAndSellStock")
 SAMPLES = Path("/work/shared/samples/mmhelix-records.jsonl")
@@ -204,11 +205,7 @@ def test_losing_trades_are_legal_and_counted():
     ((2, 5), "buy 4"), ((2, 5), "sell 6"), ((), "buy 1.5"),
 ])
 def test_illegal_moves_raise_and_change_nothing(state, move):
-    p = example()
-    before = tuple(state)
-    with pytest.raises(InvalidMove) as info:
-        TASK.apply(p, state, move)
-    assert info.value.reason and state == before
+    assert assert_refused(TASK, example(), move, state).reason
 
 
 def test_submit_refused_while_holding():

@@ -13,6 +13,7 @@ from helix_gym.core.grid import lines_text, list_text, to_rows
 from helix_gym.core.registry import get_task
 from helix_gym.core.task import Puzzle
 from helix_gym.tasks.puzzles.binairo import MARGIN, Binairo, line_table
+from tests.conftest import assert_refused
 
 TASK: Binairo = get_task("binairo")
 N = 6
@@ -243,12 +244,7 @@ def test_commands_and_their_spellings():
                                   "set 1 4 2", "set 1 4", "set 1 4 1 1", "jump 1 4 1", "", "__import__('os')",
                                   "set -1 4 1"])
 def test_illegal_moves_raise_and_change_nothing(move):
-    p = hand_made()
-    state = TASK.initial_state(p)
-    before = tuple(state)
-    with pytest.raises(InvalidMove):
-        TASK.apply(p, state, move)
-    assert state == before
+    assert_refused(TASK, hand_made(), move)
 
 
 def test_move_space_conflicts_and_state_answer():

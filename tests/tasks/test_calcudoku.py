@@ -12,6 +12,7 @@ from helix_gym.core.grid import lines_text, list_text, to_rows
 from helix_gym.core.registry import get_task
 from helix_gym.core.task import Puzzle
 from helix_gym.tasks.puzzles.calcudoku import SIZES, Calcudoku, cage_result
+from tests.conftest import assert_refused
 
 TASK: Calcudoku = get_task("Calcudoku")
 
@@ -246,12 +247,7 @@ def test_commands_and_their_spellings():
                                   "place 1 1 0", "place 1 1", "place 1 1 1 1", "jump 1 1 1", "",
                                   "__import__('os')", "place -1 1 1"])
 def test_illegal_moves_raise_and_change_nothing(move):
-    p = hand_made()
-    state = TASK.initial_state(p)
-    before = tuple(state)
-    with pytest.raises(InvalidMove):
-        TASK.apply(p, state, move)
-    assert state == before
+    assert_refused(TASK, hand_made(), move)
 
 
 def test_move_space_conflicts_and_state_answer():

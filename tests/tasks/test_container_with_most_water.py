@@ -16,6 +16,7 @@ from helix_gym.core import draw
 from helix_gym.core.errors import InvalidMove, RecordError
 from helix_gym.core.registry import get_task
 from helix_gym.tasks.algorithms import container_with_most_water as cw
+from tests.conftest import assert_refused
 
 TASK = get_task("ContainerWithMostWater")
 SAMPLES = Path("/work/shared/samples/mmhelix-records.jsonl")
@@ -188,11 +189,7 @@ def test_pointer_commands():
     ((2, 3, 0, 1), "advance right"), ((0, 5, -1, -1), "pick one four"),
 ])
 def test_illegal_moves_raise_and_change_nothing(state, move):
-    p = example()
-    before = tuple(state)
-    with pytest.raises(InvalidMove) as info:
-        TASK.apply(p, state, move)
-    assert info.value.reason and state == before
+    assert assert_refused(TASK, example(), move, state).reason
 
 
 def test_submit_needs_a_choice():

@@ -11,6 +11,7 @@ from helix_gym.core.errors import InvalidMove, RecordError
 from helix_gym.core.registry import get_task
 from helix_gym.core.task import Puzzle
 from helix_gym.tasks.puzzles.eulero import EXAMPLES, LADDER, Eulero, orthogonal_square, spell
+from tests.conftest import assert_refused
 
 TASK: Eulero = get_task("eulero")
 
@@ -225,12 +226,7 @@ def test_pair_commands_including_letter_c():
                                   "place 1 2 A4", "place 1 2 5", "place 1 2", "place 1 2 A", "jump 1 2 A1", "",
                                   "__import__('os')", "place 0 2 A1"])
 def test_illegal_moves_raise_and_change_nothing(move):
-    p = hand_made()
-    state = TASK.initial_state(p)
-    before = tuple(state)
-    with pytest.raises(InvalidMove):
-        TASK.apply(p, state, move)
-    assert state == before
+    assert_refused(TASK, hand_made(), move)
 
 
 def test_move_space_conflicts_and_state_answer():

@@ -12,6 +12,7 @@ from helix_gym.core.grid import lines_text, list_text, to_rows
 from helix_gym.core.registry import get_task
 from helix_gym.core.task import Puzzle
 from helix_gym.tasks.puzzles.futoshiki import GIVEN_SHARE, MARGIN, Futoshiki
+from tests.conftest import assert_refused
 
 TASK: Futoshiki = get_task("futoshiki")
 
@@ -209,12 +210,7 @@ def test_commands_and_their_spellings():
                                   "place 0 1 5", "place 0 1 0", "place 0 1", "place 0 1 1 1", "jump 0 1 1", "",
                                   "__import__('os')", "place -1 0 1"])
 def test_illegal_moves_raise_and_change_nothing(move):
-    p = hand_made()
-    state = TASK.initial_state(p)
-    before = tuple(state)
-    with pytest.raises(InvalidMove):
-        TASK.apply(p, state, move)
-    assert state == before
+    assert_refused(TASK, hand_made(), move)
 
 
 def test_move_space_conflicts_and_state_answer():

@@ -11,6 +11,7 @@ from helix_gym.core.errors import InvalidMove, RecordError
 from helix_gym.core.registry import get_task
 from helix_gym.core.task import Puzzle
 from helix_gym.tasks.puzzles.kakuro import Kakuro, runs, sum_table
+from tests.conftest import assert_refused
 
 TASK: Kakuro = get_task("kakuro")
 
@@ -210,12 +211,7 @@ def test_commands_and_their_spellings():
 @pytest.mark.parametrize("move", ["place 0 0 1", "erase 0 1", "erase 1 1", "place 3 0 1", "place 1 1 10",
                                   "place 1 1 0", "place 1 1", "jump 1 1 1", "", "__import__('os')", "place -1 1 1"])
 def test_illegal_moves_raise_and_change_nothing(move):
-    p = hand_made()
-    state = TASK.initial_state(p)
-    before = tuple(state)
-    with pytest.raises(InvalidMove):
-        TASK.apply(p, state, move)
-    assert state == before
+    assert_refused(TASK, hand_made(), move)
 
 
 def test_black_cells_are_named_as_such():

@@ -8,11 +8,12 @@ import json
 import numpy as np
 import pytest
 
-from helix_gym.core.errors import InvalidMove, RecordError
+from helix_gym.core.errors import RecordError
 from helix_gym.core.grid import lines_text, list_text, to_rows
 from helix_gym.core.registry import get_task
 from helix_gym.core.task import Puzzle
 from helix_gym.tasks.puzzles.kukurasu import MARGIN, Kukurasu, _draw_grid, line_table
+from tests.conftest import assert_refused
 
 TASK: Kukurasu = get_task("Kukurasu")
 
@@ -218,13 +219,8 @@ def test_commands_and_their_spellings():
                                   "set 1 1", "1 1", "jump 1 1", "", "__import__('os')", "fill -1 1"])
 def test_illegal_moves_raise_and_change_nothing(move):
     p = hand_made()
-    state = TASK.initial_state(p)
-    before = tuple(state)
-    with pytest.raises(InvalidMove):
-        TASK.apply(p, state, move)
-    assert state == before
-    with pytest.raises(InvalidMove):
-        TASK.apply(p, TASK.apply(p, state, "fill 2 2"), "fill 2 2")  # already black
+    assert_refused(TASK, p, move)
+    assert_refused(TASK, p, "fill 2 2", TASK.apply(p, TASK.initial_state(p), "fill 2 2"))  # already black
 
 
 def test_dots_count_as_white_and_conflicts_see_them():

@@ -24,6 +24,7 @@ from helix_gym.tasks.puzzles.shingoki import (
     slot_ends,
     valid_slots,
 )
+from tests.conftest import assert_refused
 
 TASK: Shingoki = get_task("shingoki")
 
@@ -266,12 +267,7 @@ def test_commands_and_their_spellings():
                                   "line 0 0 0", "line 0 0 0 1 1", "jump 0 0 0 1", "", "__import__('os')",
                                   "line -1 0 0 0", "line 0.5 0 0 1"])
 def test_illegal_moves_raise_and_change_nothing(move):
-    p = hand_made()
-    state = TASK.initial_state(p)
-    before = tuple(state)
-    with pytest.raises(InvalidMove):
-        TASK.apply(p, state, move)
-    assert state == before
+    assert_refused(TASK, hand_made(), move)
 
 
 def test_no_branches_and_no_repeats():

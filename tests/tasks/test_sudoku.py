@@ -11,6 +11,7 @@ from helix_gym.core.errors import InvalidMove
 from helix_gym.core.registry import get_task
 from helix_gym.core.task import Puzzle
 from helix_gym.tasks.puzzles.sudoku import TARGET_GIVENS, Sudoku, solutions
+from tests.conftest import assert_refused
 
 TASK: Sudoku = get_task("sudoku")
 
@@ -224,12 +225,7 @@ def test_commands_and_their_spellings():
                                   "place 1 1 0", "place 1 1", "erase 1", "place 1 1 1 1", "jump 1 1 1", "",
                                   "place a b c", "__import__('os')", "1 1"])
 def test_illegal_moves_raise_and_change_nothing(move):
-    p = hand_made()
-    state = TASK.initial_state(p)
-    before = tuple(state)
-    with pytest.raises(InvalidMove):
-        TASK.apply(p, state, move)
-    assert state == before
+    assert_refused(TASK, hand_made(), move)
 
 
 def test_move_space_conflicts_and_state_answer():

@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pytest
 
-from helix_gym.core.errors import InvalidMove
 from helix_gym.core.registry import get_task
 from helix_gym.core.task import Puzzle
 from helix_gym.tasks.puzzles.tapa import (
@@ -22,6 +21,7 @@ from helix_gym.tasks.puzzles.tapa import (
     ring_runs,
     shaded_groups,
 )
+from tests.conftest import assert_refused
 
 TASK: Tapa = get_task("tapa")
 
@@ -239,12 +239,7 @@ def test_commands_and_their_spellings():
 @pytest.mark.parametrize("move", ["shade 0 3", "dot 2 1", "unshade 0 0", "shade 4 0", "shade 0 4", "shade 0",
                                   "shade 0 1 1", "jump 0 1", "", "__import__('os')", "shade -1 0"])
 def test_illegal_moves_raise_and_change_nothing(move):
-    p = hand_made()
-    state = TASK.initial_state(p)
-    before = tuple(state)
-    with pytest.raises(InvalidMove):
-        TASK.apply(p, state, move)
-    assert state == before
+    assert_refused(TASK, hand_made(), move)
 
 
 def test_move_space_conflicts_and_state_answer():
