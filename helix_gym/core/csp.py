@@ -500,7 +500,7 @@ class Csp:
             queued[k] = True
         queue = list(dict.fromkeys(queue))
         queue.reverse()
-        runs = [0] * len(prunes)
+        runs = [0] * len(prunes) if quick is not None else []  # how often each rule ran (QuickChecks.sweeps)
         while queue:
             k = queue.pop()
             queued[k] = False

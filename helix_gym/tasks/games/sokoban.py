@@ -729,6 +729,7 @@ class Sokoban(Task):
         board = _board_of(puzzle)
         start_boxes = tuple(sorted(board.boxes))
         dead = [x for x in range(board.n) if board.dead[x]]
+        least = board.estimate(start_boxes)
         events = [
             TraceEvent("read", note=(
                 f"{board.rows}x{board.cols} grid; player at {board.name(board.player)}; "
@@ -739,10 +740,9 @@ class Sokoban(Task):
                 + (f" and {len(dead) - 24} more" if len(dead) > 24 else "") if dead
                 else "no dead squares: from every floor cell some goal can be reached by pushes")),
             TraceEvent("deduce", note=(
-                f"matching each box to its own goal by push distance, at least "
-                f"{counted(board.estimate(start_boxes), 'push')} {'is' if board.estimate(start_boxes) == 1 else 'are'} "
-                "needed; search positions by moves made + pushes "
-                "still needed, cheapest first")),
+                f"matching each box to its own goal by push distance, at least {counted(least, 'push')} "
+                f"{'is' if least == 1 else 'are'} needed; search positions by moves made + pushes still needed, "
+                "cheapest first")),
         ]
         log: list = []
         plan = _search(board, board.player, start_boxes, SOLVE_CAP, log)

@@ -675,9 +675,8 @@ class GraphIsomorphism(Task):
                 f", {counted(search.backtracks, 'backtrack')}): no pairing keeps all edges, so the graphs are not "
                 "isomorphic.")))
             split = first_split(search.rounds)
-            cross = self._round_event(search, split[0], split).note if split is not None else ""
             events.append(TraceEvent("check", note=(
-                "Cross-check: r" + cross[1:] if split is not None else
+                "Cross-check: " + self._split_note(search, split) if split is not None else
                 "Cross-check: the search tried every pairing of equal degrees that keeps the edges so far, so "
                 "none is left untried.")))
             return self._finish(events, "No")
@@ -688,24 +687,19 @@ class GraphIsomorphism(Task):
         return self._finish(events, "Yes")
 
     @staticmethod
-    def _round_event(search: IsoSearch, r: int, split: tuple[int, int] | None) -> TraceEvent:
+    def _split_note(search: IsoSearch, split: tuple[int, int]) -> str:
+        """The refinement round that tells the graphs apart, in words (a round after the degrees: equal degree
+        sequences are checked first)."""
+        r, colour = split
         c1, c2 = search.rounds[r]
-        if split is not None and split[0] == r:
-            colour = split[1]
-            a = [u for u in range(search.n) if c1[u] == colour]
-            b = [v for v in range(search.n) if c2[v] == colour]
-            example, adj = (a[0], search.adj1) if a else (b[0], search.adj2)
-            kind = (f"degree {len(adj[example])} with neighbour degrees "
-                    f"{sorted(len(adj[w]) for w in adj[example])}" if r == 1 else
-                    f"the neighbourhood type of node {example} of {'G1' if a else 'G2'}")
-            return TraceEvent("deduce", note=(
-                f"Refine by neighbourhoods (round {r}): G1 has {len(a)} node(s) of {kind} "
+        a = [u for u in range(search.n) if c1[u] == colour]
+        b = [v for v in range(search.n) if c2[v] == colour]
+        example, adj = (a[0], search.adj1) if a else (b[0], search.adj2)
+        kind = (f"degree {len(adj[example])} with neighbour degrees {sorted(len(adj[w]) for w in adj[example])}"
+                if r == 1 else f"the neighbourhood type of node {example} of {'G1' if a else 'G2'}")
+        return (f"refine by neighbourhoods (round {r}): G1 has {len(a)} node(s) of {kind} "
                 f"({', '.join(map(str, a)) or 'none'}), G2 has {len(b)} ({', '.join(map(str, b)) or 'none'}). "
-                "A pairing keeps neighbourhoods, so the graphs are not isomorphic."))
-        sizes = sorted((c1.count(c) for c in set(c1)), reverse=True)
-        return TraceEvent("deduce", note=(
-            f"Refine by neighbourhoods (round {r}): classing every node by its own class and its neighbours' "
-            f"classes splits both graphs alike, into {len(sizes)} classes of sizes {sizes}."))
+                "A pairing keeps neighbourhoods, so the graphs are not isomorphic.")
 
     @staticmethod
     def _finish(events: list[TraceEvent], answer: str) -> list[TraceEvent]:

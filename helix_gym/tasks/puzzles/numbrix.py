@@ -99,7 +99,7 @@ def _model(n: int, givens: Sequence[int], top: int, narrated: bool = False) -> C
     `narrated` (solve_trace) makes that cut a rule of its own, so the trace says which cells it settles."""
     size = n * n
     values = ((1 << (top + 1)) - 1) & ~1
-    empty_ok = top < size
+    empty = 1 if top < size else 0  # the bit of value 0: an official path may leave cells empty
     placed = [(i, g) for i, g in enumerate(givens) if g]
     cut = []
     for i in range(size):
@@ -112,11 +112,11 @@ def _model(n: int, givens: Sequence[int], top: int, narrated: bool = False) -> C
             near = ((1 << (g + d)) - 1) & ~((1 << max(0, g - d + 1)) - 1)  # |v - g| < d
             parity = _PARITY[(g + d) % 2]
             dom &= ~near & parity
-        cut.append(dom | (1 if empty_ok else 0))
+        cut.append(dom | empty)
     if not narrated:
         csp = Csp(cut)
     else:
-        csp = Csp([g_bit if givens[i] else values | (1 if empty_ok else 0) for i, g_bit in enumerate(cut)])
+        csp = Csp([c if givens[i] else values | empty for i, c in enumerate(cut)])
         csp.add(range(size), _within(cut), DISTANCE_RULE)
     csp.all_different(range(size), "each number is used exactly once", free=(0,), cover=range(1, top + 1))
     csp.add(range(size), _chain(n, top), CHAIN_RULE)
